@@ -1,0 +1,5 @@
+import sys
+
+from svi_acd.cli import main
+
+sys.exit(main())

@@ -1,0 +1,54 @@
+"""The ``svi-acd`` command: the composition root that wires settings, stores and services.
+
+Each capability adds its sub-commands through a ``register(subparsers)`` function; a command
+is a function ``(args) -> int`` (the exit code). Exit codes: 0 success, 1 operation failed,
+2 bad input or configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from svi_acd.config.loader import ConfigError
+
+Command = Callable[[argparse.Namespace], int]
+
+# Modules that contribute sub-commands, in the order shown by --help.
+COMMAND_MODULES: tuple[str, ...] = (
+    "svi_acd.config.commands",
+    "svi_acd.routing.commands",
+    "svi_acd.directory.commands",
+    "svi_acd.db.commands",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="svi-acd",
+        description="Numéro unique du centre de services : SVI, ACD et statistiques.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMANDE", required=True)
+    import importlib
+
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Command = args.handler
+    try:
+        return handler(args)
+    except ConfigError as exc:
+        print(exc.report(), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

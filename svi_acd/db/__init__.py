@@ -1,0 +1,1 @@
+"""Database access: one declarative base, async engines for SQLite and PostgreSQL, migrations."""

@@ -1,0 +1,3 @@
+"""Imports every module that declares tables, so that metadata and migrations see them all."""
+
+from svi_acd.directory import store  # noqa: F401

@@ -21,7 +21,9 @@ def free_port() -> int:
 
 
 def _postgres_bin(name: str) -> str:
-    found = shutil.which(name) or next(iter(sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))), None)
+    found = shutil.which(name) or next(
+        iter(sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))), None
+    )
     if not found:
         raise RuntimeError(f"{name} introuvable : installez le paquet Debian postgresql")
     return found
@@ -40,7 +42,8 @@ def postgres_server() -> Iterator[str]:
     data, port = root / "data", free_port()
     user = "postgres" if run_as else pwd.getpwuid(os.geteuid()).pw_name
     subprocess.run(
-        [*run_as, _postgres_bin("initdb"), "-D", str(data), "-U", user, "-A", "trust", "-E", "UTF8"],
+        [*run_as, _postgres_bin("initdb"), "-D", str(data), "-U", user, "-A", "trust",
+         "-E", "UTF8"],
         check=True, capture_output=True,
     )  # fmt: skip
     options = f"-h 127.0.0.1 -p {port} -k {root} -c fsync=off -c full_page_writes=off"

@@ -16,7 +16,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     check.set_defaults(handler=check_command)
     show = actions.add_parser("show", help="afficher la configuration effective")
     show.add_argument("file", nargs="?", metavar="FICHIER")
-    show.add_argument("--default", action="store_true", help="le fichier livré, commentaires inclus")
+    show.add_argument(
+        "--default", action="store_true", help="le fichier livré, commentaires inclus"
+    )
     show.set_defaults(handler=show_command)
 
 

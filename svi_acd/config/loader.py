@@ -72,28 +72,28 @@ _Loader.add_constructor(
 
 
 _FRENCH: dict[str, str] = {
-        "missing": "champ obligatoire manquant",
-        "extra_forbidden": "champ inconnu",
-        "string_type": "texte attendu",
-        "int_type": "nombre entier attendu",
-        "int_parsing": "nombre entier attendu",
-        "float_type": "nombre attendu",
-        "float_parsing": "nombre attendu",
-        "bool_type": "oui ou non attendu",
-        "bool_parsing": "oui ou non attendu",
-        "dict_type": "section (clé: valeur) attendue",
-        "list_type": "liste attendue",
-        "tuple_type": "liste attendue",
-        "model_type": "section (clé: valeur) attendue",
-        "literal_error": "valeur non autorisée",
-        "union_tag_invalid": "type de nœud inconnu",
-        "union_tag_not_found": "le champ « type » manque",
-        "greater_than": "valeur trop petite",
-        "greater_than_equal": "valeur trop petite",
-        "less_than": "valeur trop grande",
-        "less_than_equal": "valeur trop grande",
-        "string_too_short": "texte vide",
-        "date_from_datetime_parsing": "date invalide (format AAAA-MM-JJ attendu)",
+    "missing": "champ obligatoire manquant",
+    "extra_forbidden": "champ inconnu",
+    "string_type": "texte attendu",
+    "int_type": "nombre entier attendu",
+    "int_parsing": "nombre entier attendu",
+    "float_type": "nombre attendu",
+    "float_parsing": "nombre attendu",
+    "bool_type": "oui ou non attendu",
+    "bool_parsing": "oui ou non attendu",
+    "dict_type": "section (clé: valeur) attendue",
+    "list_type": "liste attendue",
+    "tuple_type": "liste attendue",
+    "model_type": "section (clé: valeur) attendue",
+    "literal_error": "valeur non autorisée",
+    "union_tag_invalid": "type de nœud inconnu",
+    "union_tag_not_found": "le champ « type » manque",
+    "greater_than": "valeur trop petite",
+    "greater_than_equal": "valeur trop petite",
+    "less_than": "valeur trop grande",
+    "less_than_equal": "valeur trop grande",
+    "string_too_short": "texte vide",
+    "date_from_datetime_parsing": "date invalide (format AAAA-MM-JJ attendu)",
 }
 
 
@@ -146,7 +146,7 @@ def parse_settings(data: Any, source: str = "configuration") -> Settings:
 
 def load_yaml_text(text: str, source: str) -> Any:
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_Loader)  # a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"ligne {mark.line + 1}, colonne {mark.column + 1}" if mark else "fichier"

@@ -10,7 +10,15 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from svi_acd.config.flow import FlowSettings
-from svi_acd.config.types import ClockTime, Day, EndClockTime, Ranges, Subdivision, Weekday, ZoneName
+from svi_acd.config.types import (
+    ClockTime,
+    Day,
+    EndClockTime,
+    Ranges,
+    Subdivision,
+    Weekday,
+    ZoneName,
+)
 
 TerritoryCode = Literal["GF", "MQ", "GP", "RE", "YT", "PM", "NC"]
 TERRITORY_CODES: tuple[str, ...] = ("GF", "MQ", "GP", "RE", "YT", "PM", "NC")
@@ -205,4 +213,3 @@ class Settings(_Section):
                     )
                 )
         return errors
-

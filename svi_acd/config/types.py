@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from itertools import pairwise
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -68,7 +69,7 @@ def parse_ranges(value: Any) -> tuple[tuple[int, int], ...]:
         return ()
     items = value if isinstance(value, list) else [value]
     ranges = sorted(parse_range(item) for item in items)
-    for (_, end), (start, _) in zip(ranges, ranges[1:], strict=False):
+    for (_, end), (start, _) in pairwise(ranges):
         if start < end:
             raise _fail("plage", "plages horaires qui se chevauchent", value)
     return tuple(ranges)

@@ -48,7 +48,9 @@ def async_url(url: str) -> str:
     elif backend == "postgresql" and parsed.drivername != "postgresql+asyncpg":
         parsed = parsed.set(drivername="postgresql+asyncpg")
     elif backend not in {"sqlite", "postgresql"}:
-        raise ValueError(f"base de données non prise en charge « {backend} » (sqlite ou postgresql)")
+        raise ValueError(
+            f"base de données non prise en charge « {backend} » (sqlite ou postgresql)"
+        )
     return parsed.render_as_string(hide_password=False)
 
 

@@ -71,12 +71,12 @@ async def replace_directory(
 async def list_entries(engine: AsyncEngine, search: str | None = None) -> list[DirectoryEntry]:
     query = select(VipEntryRow).order_by(VipEntryRow.name, VipEntryRow.number, VipEntryRow.start)
     if search:
-        # Bound parameters: user text never becomes SQL.
-        pattern = f"%{search.lower()}%"
+        # Bound parameters, and % or _ typed by the user are literal characters, not wildcards.
+        text = search.lower()
         query = query.where(
-            func.lower(VipEntryRow.name).like(pattern)
-            | func.lower(VipEntryRow.entity).like(pattern)
-            | VipEntryRow.number.like(pattern)
+            func.lower(VipEntryRow.name).contains(text, autoescape=True)
+            | func.lower(VipEntryRow.entity).contains(text, autoescape=True)
+            | VipEntryRow.number.contains(text, autoescape=True)
         )
     async with AsyncSession(engine) as session:
         rows = (await session.execute(query)).scalars().all()

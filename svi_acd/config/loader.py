@@ -126,7 +126,8 @@ def _problems(exc: ValidationError) -> list[str]:
         # Drop the discriminator step pydantic inserts for tagged unions (svi.noeuds.x.menu.…).
         if len(loc) >= 4 and loc[0] == "svi" and loc[1] == "noeuds" and loc[3] in _NODE_TYPES:
             loc = loc[:3] + loc[4:]
-        path = ".".join(str(part) for part in loc) or "(racine)"
+        # "[key]" marks an error in a mapping key: the key itself is already in the path.
+        path = ".".join(str(part) for part in loc if part != "[key]") or "(racine)"
         problems.append(f"{path}: {_describe(error)}")
     return problems
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import phonenumbers
 
@@ -103,6 +104,7 @@ def territory_of(e164: str | None) -> str | None:
     return _TERRITORY_BY_COUNTRY_CODE.get(number.country_code)
 
 
+@lru_cache(maxsize=16384)  # phonenumbers parsing is the costliest step; callers come back
 def identify(raw: str | None) -> CallerIdentity:
     e164 = normalise_number(raw)
     return CallerIdentity(raw=raw or "", e164=e164, territory=territory_of(e164))

@@ -91,8 +91,9 @@ def main() -> None:
         run("décision, heures ouvrées", decide, list(zip(callers, business, strict=True))),
         run("décision, toute l'année", decide, list(zip(callers, anytime, strict=True))),
     ]
-    print(f"{args.calls} appels de {len(pool)} numéros ; sur toute l'année, {closed / args.calls:.0%} hors fenêtre "
-          "(annonce de la prochaine ouverture calculée)")  # fmt: skip
+    share = closed / args.calls
+    print(f"{args.calls} appels de {len(pool)} numéros ; sur toute l'année, {share:.0%} hors "
+          "fenêtre (annonce de la prochaine ouverture calculée)")  # fmt: skip
     print(f"{'opération':<28} {'appels':>9} {'durée (s)':>10} {'décisions/s':>12} {'µs/appel':>9}")
     for label, count, elapsed in rows:
         print(f"{label:<28} {count:>9} {elapsed:>10.2f} {count / elapsed:>12,.0f} "

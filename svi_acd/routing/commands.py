@@ -18,6 +18,7 @@ from svi_acd.cli_options import (
     settings_from,
 )
 from svi_acd.directory.store import load_directory
+from svi_acd.french import long_moment
 from svi_acd.routing.decision import REASON_LABELS, Decision, Router
 from svi_acd.routing.directory import VipDirectory
 
@@ -93,10 +94,11 @@ def _human(data: dict[str, Any]) -> str:
     if data["priority"]:
         lines.append(f"Priorité : {data['priority']}")
     if data["next_open"]:
-        lines.append(
-            f"Prochaine ouverture : {data['next_open']} (Paris), "
-            f"{data['next_open_local']} (heure locale)"
-        )
+        paris = long_moment(datetime.fromisoformat(data["next_open"]))
+        local = long_moment(datetime.fromisoformat(data["next_open_local"]))
+        lines.append(f"Prochaine ouverture : {paris} (heure de Paris)")
+        if local != paris:
+            lines.append(f"                      {local} (heure locale de l'appelant)")
     return "\n".join(lines)
 
 

@@ -65,4 +65,5 @@ def test_human_output_is_french(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "NON SERVI — territoire hors de ses heures locales" in out
     assert "Nouvelle-Calédonie" in out
-    assert "2026-07-09T17:00:00+11:00 (heure locale)" in out
+    assert "jeudi 9 juillet 2026 à 08 h 00 (heure de Paris)" in out
+    assert "jeudi 9 juillet 2026 à 17 h 00 (heure locale de l'appelant)" in out

@@ -160,9 +160,11 @@ class QueueNode(_Node):
 class ClosedNode(_Node):
     type: Literal["fermeture"]
     prompt: str = Field(alias="annonce")
+    # Played before the next opening time, said in the caller's local time.
+    reopening_prompt: str | None = Field(None, alias="annonce_reouverture")
 
     def prompts(self) -> dict[str, str]:
-        return {"annonce": self.prompt}
+        return _present({"annonce": self.prompt, "annonce_reouverture": self.reopening_prompt})
 
 
 class HangupNode(_Node):

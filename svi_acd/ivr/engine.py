@@ -1,0 +1,239 @@
+"""The flow engine: walks the configured SVI graph for one call over a ``CallSession``.
+
+Decisions come from ``routing`` (pure); the engine only sequences prompts, digits and
+variables, and journals every decision that keeps a call from the queue or moves it as a
+custom queue_log event, so that statistics explain every call. It ends by leaving
+``SVI_QUEUE`` / ``QUEUE_PRIO`` for the dialplan and setting ``SVI_FLOW_DONE=1`` last: if
+anything fails before that, the dialplan's fallback queues the caller anyway.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, Protocol
+
+from svi_acd.config.flow import (
+    ClosedNode,
+    CrisisNode,
+    HangupNode,
+    MenuNode,
+    PlayNode,
+    QueueNode,
+    ReadDigitsNode,
+    RoutingNode,
+    SetVariableNode,
+)
+from svi_acd.config.model import Settings
+from svi_acd.ivr.session import CallSession
+from svi_acd.routing.decision import Decision, Router
+from svi_acd.routing.directory import VipDirectory
+
+log = logging.getLogger(__name__)
+
+FLOW_DONE = "SVI_FLOW_DONE"
+NO_QUEUE = "NONE"  # queue_log's queue column for calls that never reached a queue
+MAX_STEPS = 200  # a configuration loop must not hold a caller forever
+TICKET_VARIABLE = "ticket"  # a "saisie" into this variable is journaled as SVI_TICKET
+BRANCH_VARIABLE = "branche"
+
+
+class FlowError(Exception):
+    """The flow cannot go on (configuration loop, missing sound…): the fallback takes over."""
+
+
+@dataclass(frozen=True, slots=True)
+class CrisisPlayback:
+    """A live crisis message as the engine needs it."""
+
+    message_id: str
+    sound: str
+    mode: Literal["information", "dissuasion"]
+
+
+class CrisisSource(Protocol):
+    def current(
+        self, scope: str | None, territory: str | None, at: datetime
+    ) -> CrisisPlayback | None:
+        """The message callers must hear now at this point of the flow, if any."""
+        ...
+
+
+class NoCrisis:
+    def current(
+        self, scope: str | None, territory: str | None, at: datetime
+    ) -> CrisisPlayback | None:
+        return None
+
+
+class PromptSounds(Protocol):
+    def sound(self, prompt_id: str) -> str:
+        """The Asterisk sound name of a configured prompt."""
+        ...
+
+
+@dataclass
+class FlowServices:
+    settings: Settings
+    router: Router
+    prompts: PromptSounds
+    clock: Callable[[], datetime]
+    directory: Callable[[], VipDirectory] = VipDirectory
+    crisis: CrisisSource = field(default_factory=NoCrisis)
+
+
+@dataclass
+class FlowResult:
+    action: Literal["queue", "hangup"]
+    queue: str | None = None
+    priority: int = 0
+    path: list[str] = field(default_factory=list)
+    variables: dict[str, str] = field(default_factory=dict)
+    decision: Decision | None = None
+
+
+class _Walk:
+    """The state of one call's walk through the graph."""
+
+    def __init__(self, services: FlowServices, session: CallSession) -> None:
+        self.services = services
+        self.session = session
+        self.settings = services.settings
+        self.result = FlowResult(action="hangup")
+        self.decision: Decision | None = None
+
+    def sounds(self, *prompt_ids: str | None) -> list[str]:
+        return [self.services.prompts.sound(pid) for pid in prompt_ids if pid]
+
+    async def journal(self, event: str, *data: str, queue: str = NO_QUEUE) -> None:
+        await self.session.queue_log(queue, event, *data)
+
+    async def run(self) -> FlowResult:
+        await self.session.answer()
+        name: str | None = self.settings.flow.entry
+        while name is not None:
+            if len(self.result.path) >= MAX_STEPS:
+                raise FlowError(f"plus de {MAX_STEPS} étapes : boucle dans le graphe du SVI")
+            self.result.path.append(name)
+            node = self.settings.flow.nodes[name]
+            log.debug(
+                "nœud %s (%s)", name, node.type, extra={"uniqueid": self.session.info.uniqueid}
+            )
+            name = await self.step(node)
+        return self.result
+
+    async def step(self, node: object) -> str | None:
+        match node:
+            case RoutingNode():
+                return await self.routing(node)
+            case CrisisNode():
+                return await self.crisis(node)
+            case PlayNode():
+                await self.session.play(self.sounds(node.prompt), escape="")
+                return node.next
+            case MenuNode():
+                return await self.menu(node)
+            case ReadDigitsNode():
+                return await self.read_digits(node)
+            case SetVariableNode():
+                await self.set_variable(node.name, node.value)
+                return node.next
+            case QueueNode():
+                await self.enqueue(node)
+                return None
+            case ClosedNode():
+                await self.closed(node)
+                return None
+            case HangupNode():
+                if node.prompt:
+                    await self.session.play(self.sounds(node.prompt), escape="")
+                return None
+        raise FlowError(f"type de nœud non pris en charge : {node!r}")
+
+    async def routing(self, node: RoutingNode) -> str:
+        info = self.session.info
+        decision = self.services.router.decide(
+            info.caller_number, self.services.clock(), self.services.directory()
+        )
+        self.decision = self.result.decision = decision
+        await self.set_variable("TERRITOIRE", decision.territory or "")
+        await self.set_variable("PRIORITE", decision.priority or "")
+        await self.journal("SVI_CALL", decision.territory or "", decision.priority or "")
+        if decision.reason in ("desk_hours", "desk_holiday"):
+            await self.journal("SVI_CLOSED", decision.reason, decision.holiday or "")
+            return node.closed
+        if not decision.open:
+            await self.journal("SVI_TERRITORY_CLOSED", decision.reason, decision.territory or "")
+            return node.territory_closed
+        if decision.priority:
+            await self.journal("SVI_VIP", "VIP" if decision.vip else "P0")
+            if node.priority and self.settings.vip.skip_menu:
+                return node.priority
+        return node.open
+
+    async def crisis(self, node: CrisisNode) -> str | None:
+        territory = self.decision.territory if self.decision else None
+        message = self.services.crisis.current(node.scope, territory, self.services.clock())
+        if message is None:
+            return node.next
+        await self.set_variable("CRISE", message.message_id)
+        if message.mode == "information":
+            await self.session.play([message.sound])
+            return node.next
+        await self.session.play([message.sound], escape="")
+        await self.journal("SVI_DETERRED", message.message_id)
+        return None
+
+    async def menu(self, node: MenuNode) -> str:
+        sounds = self.sounds(node.prompt)
+        for _ in range(node.attempts):
+            digit = await self.session.ask_digit(sounds, node.timeout_s)
+            if digit in node.choices:
+                return node.choices[digit]
+            retry = node.invalid_prompt if digit else node.no_input_prompt
+            sounds = self.sounds(retry, node.prompt)
+        return node.on_failure
+
+    async def read_digits(self, node: ReadDigitsNode) -> str:
+        sounds = self.sounds(node.prompt)
+        for _ in range(node.attempts):
+            digits = await self.session.read_digits(sounds, node.max_digits, node.timeout_s)
+            if digits.isdigit() and node.min_digits <= len(digits) <= node.max_digits:
+                await self.set_variable(node.variable, digits)
+                if node.variable == TICKET_VARIABLE:
+                    await self.journal("SVI_TICKET", digits, "")
+                return node.next
+            sounds = self.sounds(node.invalid_prompt, node.prompt)
+        return node.on_failure
+
+    async def set_variable(self, name: str, value: str) -> None:
+        self.result.variables[name] = value
+        await self.session.set_variable(f"SVI_{name.upper()}", value)
+
+    async def enqueue(self, node: QueueNode) -> None:
+        priority = (
+            self.settings.vip.queue_priority if self.decision and self.decision.priority else 0
+        )
+        branch = node.branch or self.result.variables.get(BRANCH_VARIABLE)
+        if branch:
+            await self.journal("SVI_BRANCH", branch, queue=node.queue)
+        await self.session.set_variable("QUEUE_PRIO", str(priority))
+        await self.session.set_variable("SVI_QUEUE", node.queue)
+        self.result.action, self.result.queue, self.result.priority = "queue", node.queue, priority
+
+    async def closed(self, node: ClosedNode) -> None:
+        await self.session.play(self.sounds(node.prompt), escape="")
+        decision = self.decision
+        if node.reopening_prompt and decision and decision.next_open_local:
+            await self.session.play(self.sounds(node.reopening_prompt), escape="")
+            zone = self.services.router.local_zone(decision.territory)
+            await self.session.say_moment(decision.next_open_local, zone.key)
+
+
+async def run_flow(services: FlowServices, session: CallSession) -> FlowResult:
+    """Walk the whole flow, then mark it done (last, so that a failure leaves the fallback)."""
+    result = await _Walk(services, session).run()
+    await session.set_variable(FLOW_DONE, "1")
+    return result

@@ -153,6 +153,10 @@ class ServiceSettings(_Section):
     agi: Endpoint = Field(Endpoint(port=4573), alias="agi")
     ami: Endpoint = Field(Endpoint(port=5038), alias="ami")
     web: Endpoint = Field(Endpoint(port=8080), alias="web")
+    # Where synthesised prompts are written, and the same folder as Asterisk sees it
+    # (different when Asterisk runs in a chroot or a container). None: the data folder.
+    sounds_dir: str | None = Field(None, alias="dossier_sons")
+    asterisk_sounds_dir: str | None = Field(None, alias="dossier_sons_asterisk")
 
 
 class Settings(_Section):

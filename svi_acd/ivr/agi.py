@@ -1,0 +1,154 @@
+"""The AGI command language, shared by the FastAGI and AsyncAGI runtimes.
+
+A runtime only has to move lines: ``AgiChannel.command(text) -> reply line``. This module
+builds the commands the engine needs, parses the replies (``200 result=49 endpos=1234``) and
+turns dead-channel answers into ``CallerHungUp``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from svi_acd.ivr.session import ANY_DIGIT, CallerHungUp, CallInfo
+
+_REPLY = re.compile(r"^(?P<code>\d{3})[ -](?:result=(?P<result>-?[^ ]*))?\s*(?P<rest>.*)$")
+# French: "lundi 13 juillet à 8 heures" (A weekday, d day, B month, H hour, M minutes if not 0).
+SAY_MOMENT_FORMAT = "AdB 'digits/at' HM"
+
+
+class AgiError(Exception):
+    """Asterisk refused a command (bad syntax, unknown application…)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AgiReply:
+    code: int
+    result: str
+    rest: str
+
+    @property
+    def number(self) -> int:
+        try:
+            return int(self.result)
+        except ValueError:
+            return -1
+
+    @property
+    def timed_out(self) -> bool:
+        return "(timeout)" in self.rest
+
+
+def parse_reply(line: str) -> AgiReply:
+    match = _REPLY.match(line.strip())
+    if not match:
+        raise AgiError(f"réponse AGI illisible : {line!r}")
+    code = int(match["code"])
+    if code == 511:
+        raise CallerHungUp(line.strip())
+    if code != 200:
+        raise AgiError(f"commande AGI refusée : {line.strip()}")
+    return AgiReply(code, match["result"] or "", match["rest"])
+
+
+def parse_headers(lines: list[str]) -> dict[str, str]:
+    headers = {}
+    for line in lines:
+        key, sep, value = line.partition(":")
+        if sep and key.startswith("agi_"):
+            headers[key.strip()] = value.strip()
+    return headers
+
+
+def call_info(headers: dict[str, str]) -> CallInfo:
+    number = headers.get("agi_callerid", "")
+    return CallInfo(
+        uniqueid=headers.get("agi_uniqueid", ""),
+        caller_number="" if number == "unknown" else number,
+        dialed=headers.get("agi_extension", ""),
+    )
+
+
+def quote(text: str) -> str:
+    """An AGI argument: double-quoted, without characters that would end or split it."""
+    return '"' + re.sub(r'["\\\r\n]', " ", text) + '"'
+
+
+def queue_log_field(text: str) -> str:
+    # queue_log separates fields with "|" and QueueLog() its arguments with ",".
+    return re.sub(r"[|,\r\n]", " ", text)
+
+
+SendLine = Callable[[str, float], Awaitable[str]]
+
+
+class AgiSession:
+    """A ``CallSession`` over any transport that sends one AGI command and returns its reply."""
+
+    def __init__(self, info: CallInfo, send: SendLine, media_deadline_s: float) -> None:
+        self.info = info
+        self._send = send
+        self._media_deadline_s = media_deadline_s
+
+    async def command(self, text: str, deadline_s: float = 10.0) -> AgiReply:
+        return parse_reply(await self._send(text, deadline_s))
+
+    async def _media(self, text: str, extra_s: float = 0.0) -> AgiReply:
+        reply = await self.command(text, self._media_deadline_s + extra_s)
+        if reply.number < 0:
+            # -1: the channel went away (or the sound is missing: the fallback still queues).
+            raise CallerHungUp(f"{text.split()[0]} : result=-1")
+        return reply
+
+    async def answer(self) -> None:
+        await self.command("ANSWER")
+
+    async def play(self, sounds: list[str], escape: str = ANY_DIGIT) -> str | None:
+        for sound in sounds:
+            reply = await self._media(f"STREAM FILE {sound} {quote(escape)}")
+            if reply.number > 0:
+                return chr(reply.number)
+        return None
+
+    async def ask_digit(self, sounds: list[str], timeout_s: float) -> str | None:
+        if not sounds:
+            sounds = ["silence/1"]
+        digit = await self.play(sounds[:-1])
+        if digit:
+            return digit
+        timeout_ms = int(timeout_s * 1000)
+        reply = await self._media(
+            f"GET OPTION {sounds[-1]} {quote(ANY_DIGIT)} {timeout_ms}", extra_s=timeout_s
+        )
+        return chr(reply.number) if reply.number > 0 else None
+
+    async def read_digits(self, sounds: list[str], max_digits: int, timeout_s: float) -> str:
+        if not sounds:
+            sounds = ["silence/1"]
+        # Type-ahead: a digit pressed during the first prompts starts the number.
+        first = await self.play(sounds[:-1])
+        if first == "#":
+            return ""
+        timeout_ms = int(timeout_s * 1000)
+        remaining = max_digits - (1 if first else 0)
+        sound = "silence/1" if first else sounds[-1]
+        reply = await self._media(
+            f"GET DATA {sound} {timeout_ms} {remaining}", extra_s=timeout_s * (remaining + 1)
+        )
+        return (first or "") + (reply.result if reply.result.isdigit() else "")
+
+    async def say_moment(self, moment: datetime, zone: str) -> None:
+        epoch = int(moment.timestamp())
+        await self._media(f'SAY DATETIME {epoch} "" {quote(SAY_MOMENT_FORMAT)} {zone}')
+
+    async def set_variable(self, name: str, value: str) -> None:
+        await self.command(f"SET VARIABLE {name} {quote(value)}")
+
+    async def queue_log(self, queue: str, event: str, *data: str) -> None:
+        fields = [queue, self.info.uniqueid, "NONE", event, "|".join(map(queue_log_field, data))]
+        await self.command(f"EXEC QueueLog {quote(','.join(fields))}")
+
+    async def hangup(self) -> None:
+        await self.command("HANGUP")

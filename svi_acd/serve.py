@@ -1,0 +1,56 @@
+"""``svi-acd serve``: run the service until interrupted (SIGINT/SIGTERM stop it cleanly)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from zoneinfo import ZoneInfo
+
+from svi_acd import logs
+from svi_acd.cli_options import add_config_option, add_db_option, database_url, settings_from
+from svi_acd.clock import shifted_clock, system_clock
+from svi_acd.routing.commands import parse_instant
+from svi_acd.service import ServiceOptions, start_service
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    serve = subparsers.add_parser("serve", help="lancer le service (FastAGI pour Asterisk)")
+    add_config_option(serve)
+    add_db_option(serve)
+    serve.add_argument("--agi-port", type=int, help="port FastAGI (défaut : configuration)")
+    serve.add_argument(
+        "--clock",
+        metavar="ISO8601",
+        help="faire partir l'horloge du service de cet instant (essais, répétitions)",
+    )
+    serve.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING"])
+    serve.set_defaults(handler=serve_command)
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    logs.configure(args.log_level)
+    clock = system_clock
+    if args.clock:
+        try:
+            clock = shifted_clock(parse_instant(args.clock, ZoneInfo(settings.desk.timezone)))
+        except ValueError as exc:
+            print(f"Erreur : {exc}", file=sys.stderr)
+            return 2
+    options = ServiceOptions(database_url(args, settings), clock=clock, agi_port=args.agi_port)
+
+    async def run() -> None:
+        service = await start_service(settings, options)
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stopping.set)
+        print(f"Service prêt : FastAGI sur {settings.service.agi.host}:{service.agi_port}",
+              file=sys.stderr, flush=True)  # fmt: skip
+        await stopping.wait()
+        await service.stop()
+
+    asyncio.run(run())
+    return 0

@@ -8,6 +8,8 @@ SYSTEM_PACKAGES=(
   "pip3:python3-pip"
   "git:git"
   "initdb:postgresql"
+  "espeak-ng:espeak-ng"
+  "ffmpeg:ffmpeg"
 )
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }

@@ -10,6 +10,8 @@ SYSTEM_PACKAGES=(
   "initdb:postgresql"
   "espeak-ng:espeak-ng"
   "ffmpeg:ffmpeg"
+  "debootstrap:debootstrap"
+  "sipp:sip-tester"
 )
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }

@@ -1,0 +1,153 @@
+"""extensions.conf: the single support number, its static fallback, and a pure-dialplan menu.
+
+The support number hands each call to the service over FastAGI. The service sets
+``SVI_FLOW_DONE=1`` when it has walked the whole flow; anything else (service down:
+AGISTATUS=FAILURE; service killed mid-call: AGISTATUS=SUCCESS without the mark; guard timer
+fired) sends the caller to the default queue after a default message: the line never goes
+silent. A completed flow may leave ``SVI_QUEUE`` (and ``QUEUE_PRIO``) for the dialplan to queue
+the caller, so the FastAGI connection does not stay open while the caller waits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from svi_acd.config.flow import MenuNode
+from svi_acd.config.model import Settings
+
+CALLER_CONTEXT = "appelants"
+SUPPORT_EXTEN = "3000"
+DIALPLAN_MENU_EXTEN = "3001"
+FLOW_DONE_VARIABLE = "SVI_FLOW_DONE"
+FALLBACK_CONTEXT = "svi-secours"
+AFTER_FLOW_CONTEXT = "svi-suite"
+MENU_CONTEXT = "menu-plan"
+FALLBACK_QUEUE_LOG_EVENT = "SVI_FALLBACK"  # data: AGISTATUS
+
+
+@dataclass(frozen=True)
+class DialplanOptions:
+    support_exten: str = SUPPORT_EXTEN
+    menu_exten: str = DIALPLAN_MENU_EXTEN
+    # French sounds shipped by asterisk-core-sounds-fr-gsm.
+    fallback_sound: str = "one-moment-please"
+    menu_sound: str = "vm-options"
+    invalid_sound: str = "pm-invalid-option"
+    goodbye_sound: str = "vm-goodbye"
+    flow_guard_s: int | None = None  # None: the longest crisis message + 2 minutes of menus
+    extra_contexts: tuple[str, ...] = ()  # dialplan text added by later code (flow engine)
+
+
+def flow_guard_s(settings: Settings, options: DialplanOptions) -> int:
+    return options.flow_guard_s or settings.crisis.max_duration_s + 120
+
+
+def extensions_conf(settings: Settings, options: DialplanOptions, agi_url: str) -> str:
+    parts = [
+        _header(settings, options, agi_url),
+        _support_number(options),
+        _fallback(),
+        _after_flow(),
+        _dialplan_menu(settings, options),
+        "[agents]\n; agents receive calls only; they dial nothing.\n",
+        *options.extra_contexts,
+    ]
+    return "\n".join(parts)
+
+
+def _header(settings: Settings, options: DialplanOptions, agi_url: str) -> str:
+    return f"""[general]
+static = yes
+writeprotect = yes
+clearglobalvars = yes
+
+[globals]
+SVI_AGI_URL = {agi_url}
+SVI_DEFAULT_QUEUE = {settings.default_queue}
+SVI_FALLBACK_SOUND = {options.fallback_sound}
+SVI_FLOW_GUARD_S = {flow_guard_s(settings, options)}
+"""
+
+
+def _support_number(options: DialplanOptions) -> str:
+    return f"""[{CALLER_CONTEXT}]
+; The single support number: the service's flow, or the static fallback.
+exten => {options.support_exten},1,NoOp(Numéro unique : appel de ${{CALLERID(num)}})
+ same => n,Set({FLOW_DONE_VARIABLE}=)
+ same => n,Set(TIMEOUT(absolute)=${{SVI_FLOW_GUARD_S}})
+ same => n,AGI(${{SVI_AGI_URL}})
+ same => n,Set(TIMEOUT(absolute)=0)
+ same => n,GotoIf($["${{{FLOW_DONE_VARIABLE}}}" = "1"]?{AFTER_FLOW_CONTEXT},s,1)
+ same => n,Goto({FALLBACK_CONTEXT},s,1)
+
+; The same menu in pure dialplan, to compare against the service (benchmark).
+exten => {options.menu_exten},1,Goto({MENU_CONTEXT},s,1)
+
+; The guard timer fired while the service held the call.
+exten => T,1,Goto({FALLBACK_CONTEXT},s,1)
+"""
+
+
+def _fallback() -> str:
+    return f"""[{FALLBACK_CONTEXT}]
+; The service did not finish the flow: default message, then the default queue.
+exten => s,1,Set(TIMEOUT(absolute)=0)
+ same => n,Verbose(1,SVI secours : AGISTATUS=${{AGISTATUS}} {FLOW_DONE_VARIABLE}=${{{FLOW_DONE_VARIABLE}}})
+ same => n,QueueLog(${{SVI_DEFAULT_QUEUE}},${{UNIQUEID}},NONE,{FALLBACK_QUEUE_LOG_EVENT},${{AGISTATUS}})
+ same => n,Answer()
+ same => n,Playback(${{SVI_FALLBACK_SOUND}})
+ same => n,Queue(${{SVI_DEFAULT_QUEUE}})
+ same => n,Hangup()
+"""  # noqa: E501
+
+
+def _after_flow() -> str:
+    return f"""[{AFTER_FLOW_CONTEXT}]
+; The service finished its flow; it may leave SVI_QUEUE (and QUEUE_PRIO) to queue the caller.
+exten => s,1,GotoIf($["${{SVI_QUEUE}}" = ""]?fin)
+ same => n,Queue(${{SVI_QUEUE}})
+ same => n(fin),Hangup()
+"""
+
+
+def _first_menu(settings: Settings) -> MenuNode | None:
+    for node in settings.flow.nodes.values():
+        if isinstance(node, MenuNode):
+            return node
+    return None
+
+
+def _dialplan_menu(settings: Settings, options: DialplanOptions) -> str:
+    menu = _first_menu(settings)
+    digits = sorted(menu.choices) if menu else ["1", "2", "3", "4"]
+    timeout_s = menu.timeout_s if menu else 5.0
+    attempts = menu.attempts if menu else 3
+    lines = [
+        f"[{MENU_CONTEXT}]",
+        "; Every choice leads to the default queue: the benchmark compares signalling cost.",
+        "exten => s,1,Answer()",
+        " same => n,Set(MENU_ESSAIS=0)",
+        f" same => n(menu),Background({options.menu_sound})",
+        f" same => n,WaitExten({timeout_s:g})",
+    ]
+    for digit in digits:
+        target = menu.choices[digit] if menu else f"choix_{digit}"
+        lines += [
+            f"exten => {digit},1,Set(SVI_BRANCHE={target})",
+            " same => n,Queue(${SVI_DEFAULT_QUEUE})",
+            " same => n,Hangup()",
+        ]
+    for retry_exten, sound in (("i", options.invalid_sound), ("t", None)):
+        lines.append(f"exten => {retry_exten},1,Set(MENU_ESSAIS=$[${{MENU_ESSAIS}} + 1])")
+        if sound:
+            lines.append(f" same => n,Playback({sound})")
+        lines += [
+            f" same => n,GotoIf($[${{MENU_ESSAIS}} >= {attempts}]?echec,1)",
+            " same => n,Goto(s,menu)",
+        ]
+    lines += [
+        "exten => echec,1,Set(SVI_BRANCHE=defaut)",
+        " same => n,Queue(${SVI_DEFAULT_QUEUE})",
+        " same => n,Hangup()",
+    ]
+    return "\n".join(lines) + "\n"

@@ -148,6 +148,9 @@ class Endpoint(_Section):
 
 
 class ServiceSettings(_Section):
+    # fastagi: Asterisk connects to the service for each call (default, fastest);
+    # asyncagi: the service drives calls over its AMI connection (when Asterisk cannot reach it).
+    agi_runtime: Literal["fastagi", "asyncagi"] = Field("fastagi", alias="moteur_agi")
     database_url: str | None = Field(None, alias="base_de_donnees")
     redis_url: str | None = Field(None, alias="redis")
     agi: Endpoint = Field(Endpoint(port=4573), alias="agi")

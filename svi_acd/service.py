@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from svi_acd.config.model import Settings
 from svi_acd.db.base import data_dir
 from svi_acd.directory.store import load_directory
 from svi_acd.ivr.agi import AgiSession
-from svi_acd.ivr.engine import FlowServices, run_flow
+from svi_acd.ivr.engine import FlowResult, FlowServices, run_flow
 from svi_acd.ivr.fastagi import FastAgiServer
 from svi_acd.prompts.catalog import PromptCatalog, SoundFolder
 from svi_acd.routing.decision import Router
@@ -30,6 +31,20 @@ from svi_acd.routing.directory import VipDirectory
 log = logging.getLogger(__name__)
 
 DIRECTORY_REFRESH_S = 30.0
+RECENT_CALLS = 500  # kept in memory for support and tests; caller numbers stay out of them
+
+
+@dataclass
+class CallRecord:
+    """What the service did for one call (AGI commands and replies, outcome)."""
+
+    uniqueid: str
+    trace: list[tuple[str, str]]
+    result: FlowResult | None = None
+    error: str | None = None
+
+    def commands(self, verb: str = "") -> list[str]:
+        return [command for command, _ in self.trace if command.startswith(verb)]
 
 
 def default_sound_folder(settings: Settings) -> SoundFolder:
@@ -53,6 +68,7 @@ class RunningService:
     agi: FastAgiServer
     agi_port: int
     directory: VipDirectory = field(default_factory=VipDirectory)
+    recent_calls: OrderedDict[str, CallRecord] = field(default_factory=OrderedDict)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def refresh_directory(self) -> None:
@@ -68,7 +84,15 @@ class RunningService:
                 log.exception("relecture de l'annuaire VIP impossible")
 
     async def handle_call(self, session: AgiSession) -> None:
-        await run_flow(self.flow, session)
+        record = CallRecord(session.info.uniqueid, session.trace)
+        self.recent_calls[record.uniqueid] = record
+        while len(self.recent_calls) > RECENT_CALLS:
+            self.recent_calls.popitem(last=False)
+        try:
+            record.result = await run_flow(self.flow, session)
+        except BaseException as exc:
+            record.error = repr(exc)
+            raise
 
     async def stop(self) -> None:
         for task in self._tasks:

@@ -91,9 +91,13 @@ class AgiSession:
         self.info = info
         self._send = send
         self._media_deadline_s = media_deadline_s
+        # Every command sent and its reply: what the caller heard, for logs, tests and support.
+        self.trace: list[tuple[str, str]] = []
 
     async def command(self, text: str, deadline_s: float = 10.0) -> AgiReply:
-        return parse_reply(await self._send(text, deadline_s))
+        reply = await self._send(text, deadline_s)
+        self.trace.append((text, reply))
+        return parse_reply(reply)
 
     async def _media(self, text: str, extra_s: float = 0.0) -> AgiReply:
         reply = await self.command(text, self._media_deadline_s + extra_s)

@@ -27,8 +27,12 @@ class SoundFolder:
         return f"{self.asterisk_dir.rstrip('/')}/{stem}"
 
 
+# Part of every file name: bump it when the audio pipeline changes, so old files are not reused.
+AUDIO_FORMAT = "wav-8k-s16-v2"
+
+
 def text_stem(prompt_id: str, text: str, voice: str) -> str:
-    digest = hashlib.sha256(f"{voice}\n{text}".encode()).hexdigest()[:12]
+    digest = hashlib.sha256(f"{AUDIO_FORMAT}\n{voice}\n{text}".encode()).hexdigest()[:12]
     return f"{prompt_id}-{digest}"
 
 

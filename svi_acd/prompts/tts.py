@@ -7,7 +7,9 @@ espeak-ng (voice ``fr``, offline) speaks, ffmpeg resamples: Asterisk refuses a 2
 from __future__ import annotations
 
 import asyncio
+import io
 import shutil
+import wave
 
 SAMPLE_RATE = 8000
 
@@ -32,13 +34,28 @@ async def _run(argv: list[str], stdin: bytes | None, what: str) -> bytes:
     return out
 
 
+def wav_bytes(pcm: bytes) -> bytes:
+    """A plain 44-byte-header WAV around 8 kHz mono 16-bit samples."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(SAMPLE_RATE)
+        out.writeframes(pcm)
+    return buffer.getvalue()
+
+
 async def to_asterisk_wav(audio: bytes, max_duration_s: float | None = None) -> bytes:
-    """Any audio ffmpeg understands -> 8 kHz mono PCM WAV (optionally cut to a duration)."""
+    """Any audio ffmpeg understands -> 8 kHz mono PCM WAV (optionally cut to a duration).
+
+    ffmpeg writes raw samples and Python writes the header: a WAV that ffmpeg streams to a pipe
+    has no sizes (it cannot seek back) and Asterisk's format_wav refuses it.
+    """
     argv = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-i", "pipe:0"]
     if max_duration_s is not None:
         argv += ["-t", str(max_duration_s)]
-    argv += ["-ar", str(SAMPLE_RATE), "-ac", "1", "-acodec", "pcm_s16le", "-f", "wav", "pipe:1"]
-    return await _run(argv, audio, "la conversion audio (ffmpeg)")
+    argv += ["-ar", str(SAMPLE_RATE), "-ac", "1", "-f", "s16le", "-acodec", "pcm_s16le", "pipe:1"]
+    return wav_bytes(await _run(argv, audio, "la conversion audio (ffmpeg)"))
 
 
 async def synthesise(text: str, voice: str = "fr", words_per_minute: int = 160) -> bytes:

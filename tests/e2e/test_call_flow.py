@@ -1,0 +1,306 @@
+"""The call flow end to end: real Asterisk, real SIPp callers and agents, the real service.
+
+Each test places a call to the support number and checks what happened from three sides:
+Asterisk's queue_log (the journal statistics read), the AGI commands the service sent (what
+the caller heard) and the channel variables the service left for the dialplan.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import yaml
+
+from svi_acd.config.model import Settings
+from svi_acd.directory.store import replace_directory
+from svi_acd.lab.queue_log import QueueLogEntry, read_queue_log, wait_for_queue_log
+from svi_acd.lab.runner import Lab, LabState
+from svi_acd.lab.sipp import Call, CallerScript, SippProcess, SippResult, run_callers
+from svi_acd.routing.directory import DirectoryEntry
+from svi_acd.service import CallRecord, RunningService, ServiceOptions, start_service
+
+pytestmark = pytest.mark.e2e
+
+PARIS = ZoneInfo("Europe/Paris")
+OPEN = datetime(2026, 7, 8, 10, 0, tzinfo=PARIS)  # a Wednesday morning
+VIP_NUMBER = "0612345678"
+# Short prompts keep each call to a few seconds; the flow is the shipped one.
+SHORT_TEXTS = {
+    "accueil": "Menu. Tapez 1, 2, 3 ou 4.",
+    "choix_invalide": "Choix invalide.",
+    "sans_reponse": "Pas de choix.",
+    "saisie_ticket": "Numéro de ticket.",
+    "ticket_invalide": "Ticket invalide.",
+    "ferme": "Fermé.",
+    "territoire_ferme": "Territoire fermé.",
+    "prochaine_ouverture": "Ouverture",
+}
+
+
+class SettableClock:
+    def __init__(self, moment: datetime) -> None:
+        self.moment = moment
+
+    def __call__(self) -> datetime:
+        return self.moment
+
+
+@pytest.fixture(scope="session")
+def flow_settings(lab_settings: Settings, lab: Lab) -> Settings:
+    data = lab_settings.model_dump(by_alias=True)
+    for prompt_id, text in SHORT_TEXTS.items():
+        data["annonces"][prompt_id]["texte"] = text
+    data["svi"]["noeuds"]["accueil"]["delai_s"] = 2
+    data["svi"]["noeuds"]["suivi"]["delai_s"] = 3
+    host, port = lab.agi_endpoint
+    data["service"]["agi"] = {"hote": host, "port": port}
+    data["service"]["dossier_sons"] = str(lab.sounds_dir)
+    data["service"]["dossier_sons_asterisk"] = lab.paths.sounds
+    return Settings.model_validate(data)
+
+
+@pytest.fixture
+def clock() -> SettableClock:
+    return SettableClock(OPEN)
+
+
+@pytest.fixture
+async def service(
+    flow_settings: Settings, clock: SettableClock, tmp_path: Path
+) -> AsyncIterator[RunningService]:
+    options = ServiceOptions(f"sqlite:///{tmp_path / 'svi.sqlite3'}", clock=clock)
+    running = await start_service(flow_settings, options)
+    vip = DirectoryEntry("+33612345678", "Marie Dupont", "DG", "Paris", "VIP")
+    await replace_directory(running.engine, [vip], source="test", imported_by="test")
+    await running.refresh_directory()
+    try:
+        yield running
+    finally:
+        await running.stop()
+
+
+def calls_from(entries: list[QueueLogEntry], uniqueid: str) -> list[tuple[str, tuple[str, ...]]]:
+    return [(entry.event, entry.data) for entry in entries if entry.call_id == uniqueid]
+
+
+async def place_call(
+    lab_state: LabState, tmp_path: Path, caller: str, digits: str = "", **script: float
+) -> asyncio.Task[SippResult]:
+    calls = (Call(caller, digits),)
+    options = {"wait_s": 1.0, "hold_s": 30.0, **script}
+    plan = CallerScript(calls=calls, exten=lab_state.support_exten, **options)
+    return asyncio.create_task(run_callers(plan, lab_state.sip_port, tmp_path / "caller"))
+
+
+async def record_for(service: RunningService, caller: str, timeout_s: float = 10) -> CallRecord:
+    """The service's record of the (single) call it received, once the flow has ended."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while loop.time() < deadline:
+        for record in service.recent_calls.values():
+            if record.result is not None or record.error is not None:
+                return record
+        await asyncio.sleep(0.05)
+    raise TimeoutError(f"le service n'a pas terminé l'appel de {caller}")
+
+
+async def journal_until(
+    lab: Lab, uniqueid: str, event: str, timeout_s: float = 30
+) -> list[tuple[str, tuple[str, ...]]]:
+    def seen(entries: list[QueueLogEntry]) -> bool:
+        return any(e.call_id == uniqueid and e.event == event for e in entries)
+
+    return calls_from(await wait_for_queue_log(lab.queue_log, seen, timeout_s), uniqueid)
+
+
+def sound_of(service: RunningService, prompt_id: str) -> str:
+    return service.flow.prompts.sound(prompt_id)
+
+
+def events(journal: list[tuple[str, tuple[str, ...]]]) -> list[str]:
+    return [event for event, _ in journal]
+
+
+async def test_caller_presses_1_is_queued_and_answered_by_an_agent(
+    lab: Lab, lab_state: LabState, agents: list[SippProcess], service: RunningService,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    sipp = await place_call(lab_state, tmp_path, "0140000101", "1")
+    record = await record_for(service, "0140000101")
+    journal = await journal_until(lab, record.uniqueid, "CONNECT")
+    assert (await sipp).failed == 0
+    # The digit interrupted the welcome menu (type-ahead), no fallback was needed.
+    [menu] = record.commands("GET OPTION")
+    assert menu.startswith(f"GET OPTION {sound_of(service, 'accueil')} ")
+    assert record.result is not None and record.result.variables["branche"] == "incident"
+    assert events(journal)[:4] == ["SVI_CALL", "SVI_BRANCH", "ENTERQUEUE", "CONNECT"]
+    assert ("SVI_BRANCH", ("incident",)) in journal
+    assert "SVI_FALLBACK" not in events(journal)
+    assert 'SET VARIABLE SVI_FLOW_DONE "1"' in record.commands("SET VARIABLE")
+
+
+async def test_wrong_digit_then_silence_follow_the_invalid_and_no_input_branches(
+    lab: Lab, lab_state: LabState, agents: list[SippProcess], service: RunningService,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    sipp = await place_call(lab_state, tmp_path, "0140000102", "9")
+    record = await record_for(service, "0140000102", timeout_s=30)
+    journal = await journal_until(lab, record.uniqueid, "CONNECT")
+    await sipp
+    played = [
+        c.split()[2] for c in record.commands() if c.startswith(("STREAM FILE", "GET OPTION"))
+    ]
+    assert played == [
+        sound_of(service, "accueil"),
+        sound_of(service, "choix_invalide"), sound_of(service, "accueil"),
+        sound_of(service, "sans_reponse"), sound_of(service, "accueil"),
+    ]  # fmt: skip
+    assert ("SVI_BRANCH", ("defaut",)) in journal
+    assert "ENTERQUEUE" in events(journal)
+
+
+async def test_vip_skips_the_menu_and_is_queued_with_priority(
+    lab: Lab, lab_state: LabState, agents: list[SippProcess], service: RunningService,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    sipp = await place_call(lab_state, tmp_path, VIP_NUMBER)
+    record = await record_for(service, VIP_NUMBER)
+    journal = await journal_until(lab, record.uniqueid, "CONNECT")
+    await sipp
+    assert not record.commands("GET OPTION")  # no menu
+    prio = service.settings.vip.queue_priority
+    assert f'SET VARIABLE QUEUE_PRIO "{prio}"' in record.commands("SET VARIABLE")
+    assert ("SVI_CALL", ("FR", "P0")) in journal
+    assert ("SVI_VIP", ("VIP",)) in journal
+    assert ("SVI_BRANCH", ("vip",)) in journal
+
+
+async def test_out_of_hours_caller_hears_closed_message_and_next_opening_then_is_hung_up(
+    lab: Lab, lab_state: LabState, service: RunningService, clock: SettableClock,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    clock.moment = datetime(2026, 7, 10, 19, 0, tzinfo=PARIS)  # Friday evening
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    sipp = await place_call(lab_state, tmp_path, "0140000104", hold_s=60)
+    record = await record_for(service, "0140000104")
+    result = await sipp
+    assert loop.time() - started < 30  # Asterisk hung up; the caller did not wait 60 s
+    assert result.failed == 0
+    monday = int(datetime(2026, 7, 13, 8, 0, tzinfo=PARIS).timestamp())
+    assert record.commands("STREAM FILE")[:2] == [
+        f'STREAM FILE {sound_of(service, "ferme")} ""',
+        f'STREAM FILE {sound_of(service, "prochaine_ouverture")} ""',
+    ]
+    [said] = record.commands("SAY DATETIME")
+    assert said.startswith(f"SAY DATETIME {monday} ") and said.endswith(" Europe/Paris")
+    journal = await journal_until(lab, record.uniqueid, "SVI_CLOSED")
+    assert ("SVI_CLOSED", ("desk_hours", "")) in journal
+    assert "ENTERQUEUE" not in events(journal)
+
+
+async def test_martinique_caller_outside_its_window_hears_its_local_time(
+    lab: Lab, lab_state: LabState, service: RunningService, clock: SettableClock,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    clock.moment = datetime(2026, 7, 8, 12, 0, tzinfo=PARIS)  # 06:00 in Fort-de-France
+    sipp = await place_call(lab_state, tmp_path, "0696201234", hold_s=60)
+    record = await record_for(service, "0696201234")
+    await sipp
+    two_pm_paris = int(datetime(2026, 7, 8, 14, 0, tzinfo=PARIS).timestamp())
+    [said] = record.commands("SAY DATETIME")
+    assert said.startswith(f"SAY DATETIME {two_pm_paris} ")
+    assert said.endswith(" America/Martinique")
+    journal = await journal_until(lab, record.uniqueid, "SVI_TERRITORY_CLOSED")
+    assert ("SVI_TERRITORY_CLOSED", ("territory_hours", "MQ")) in journal
+    assert "ENTERQUEUE" not in events(journal)
+
+
+async def test_ticket_number_typed_in_the_menu_is_recorded_for_the_call(
+    lab: Lab, lab_state: LabState, agents: list[SippProcess], service: RunningService,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    sipp = await place_call(lab_state, tmp_path, "0140000106", "320261234#")
+    record = await record_for(service, "0140000106", timeout_s=20)
+    journal = await journal_until(lab, record.uniqueid, "CONNECT")
+    await sipp
+    assert 'SET VARIABLE SVI_TICKET "20261234"' in record.commands("SET VARIABLE")
+    assert ("SVI_TICKET", ("20261234", "")) in journal
+    assert ("SVI_BRANCH", ("suivi",)) in journal
+
+
+def no_missing_sound_warnings(lab: Lab) -> list[str]:
+    text = lab.messages_log.read_text(encoding="utf-8", errors="replace")
+    return [line for line in text.splitlines() if "does not exist" in line and "sons" in line]
+
+
+async def test_the_prompts_the_service_plays_exist_for_asterisk(
+    lab: Lab, lab_state: LabState, agents: list[SippProcess], service: RunningService,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    sipp = await place_call(lab_state, tmp_path, "0140000107", "1")
+    record = await record_for(service, "0140000107")
+    await journal_until(lab, record.uniqueid, "CONNECT")
+    await sipp
+    assert all(reply.startswith("200 result=") for _, reply in record.trace)
+    assert not any("result=-1" in reply for _, reply in record.trace)
+    assert no_missing_sound_warnings(lab) == []
+
+
+def serve_process(settings_file: Path, tmp_path: Path, at: str) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "SVI_ACD_DATA": str(tmp_path / "data")}
+    command = [sys.executable, "-m", "svi_acd", "serve", "--config", str(settings_file),
+               "--clock", at, "--db", f"sqlite:///{tmp_path / 'serve.sqlite3'}"]  # fmt: skip
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+async def wait_ready(process: subprocess.Popen[bytes]) -> None:
+    assert process.stderr is not None
+    loop = asyncio.get_running_loop()
+    while True:
+        line = await loop.run_in_executor(None, process.stderr.readline)
+        if not line:
+            raise RuntimeError(f"le service s'est arrêté au démarrage (code {process.wait()})")
+        if b"Service pr\xc3\xaat" in line:
+            return
+
+
+async def first_new_call(lab: Lab, event: str, known: int, timeout_s: float = 15) -> str:
+    """The uniqueid of the first ``event`` logged after the first ``known`` queue_log lines."""
+    entries = await wait_for_queue_log(
+        lab.queue_log, lambda found: any(e.event == event for e in found[known:]), timeout_s
+    )
+    return next(e.call_id for e in entries[known:] if e.event == event)
+
+
+async def test_service_killed_in_the_middle_of_the_menu_caller_still_reaches_an_agent(
+    lab: Lab, lab_state: LabState, agents: list[SippProcess], flow_settings: Settings,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    settings_file = tmp_path / "svi.yaml"
+    settings_file.write_text(yaml.safe_dump(flow_settings.model_dump(mode="json", by_alias=True)))
+    process = serve_process(settings_file, tmp_path, OPEN.isoformat())
+    try:
+        await wait_ready(process)
+        known = len(read_queue_log(lab.queue_log))
+        # The caller presses nothing: the service holds the call in its menu.
+        sipp = await place_call(lab_state, tmp_path, "0140000108", hold_s=40)
+        uniqueid = await first_new_call(lab, "SVI_CALL", known)
+        os.kill(process.pid, signal.SIGKILL)
+        journal = await journal_until(lab, uniqueid, "CONNECT")
+        assert (await sipp).failed == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+    assert events(journal)[:2] == ["SVI_CALL", "SVI_FALLBACK"]
+    assert "ENTERQUEUE" in events(journal)

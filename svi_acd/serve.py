@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 from zoneinfo import ZoneInfo
@@ -11,6 +12,8 @@ from zoneinfo import ZoneInfo
 from svi_acd import logs
 from svi_acd.cli_options import add_config_option, add_db_option, database_url, settings_from
 from svi_acd.clock import shifted_clock, system_clock
+from svi_acd.lab.runner import Lab
+from svi_acd.prompts.catalog import SoundFolder
 from svi_acd.routing.commands import parse_instant
 from svi_acd.service import ServiceOptions, start_service
 
@@ -24,6 +27,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--clock",
         metavar="ISO8601",
         help="faire partir l'horloge du service de cet instant (essais, répétitions)",
+    )
+    serve.add_argument(
+        "--lab",
+        action="store_true",
+        help="servir le lab local (svi-acd lab up) : ses sons et ses identifiants AMI",
     )
     serve.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING"])
     serve.set_defaults(handler=serve_command)
@@ -40,6 +48,18 @@ def serve_command(args: argparse.Namespace) -> int:
             print(f"Erreur : {exc}", file=sys.stderr)
             return 2
     options = ServiceOptions(database_url(args, settings), clock=clock, agi_port=args.agi_port)
+    if args.lab:
+        lab = Lab(settings)
+        if lab.status() is None:
+            print(
+                "Erreur : le lab ne tourne pas ; lancez d'abord « svi-acd lab up ».",
+                file=sys.stderr,
+            )
+            return 1
+        options.sound_folder = SoundFolder(lab.sounds_dir, lab.paths.sounds)
+        user, secret = lab.ami_credentials()
+        os.environ.setdefault("SVI_ACD_AMI_USER", user)
+        os.environ.setdefault("SVI_ACD_AMI_SECRET", secret)
 
     async def run() -> None:
         service = await start_service(settings, options)

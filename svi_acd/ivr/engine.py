@@ -209,8 +209,9 @@ class _Walk:
         return node.on_failure
 
     async def set_variable(self, name: str, value: str) -> None:
+        # Kept until the caller is queued: only the agent's side reads them, and every AGI
+        # round trip before the first prompt is time the caller spends in silence.
         self.result.variables[name] = value
-        await self.session.set_variable(f"SVI_{name.upper()}", value)
 
     async def enqueue(self, node: QueueNode) -> None:
         priority = (
@@ -219,6 +220,8 @@ class _Walk:
         branch = node.branch or self.result.variables.get(BRANCH_VARIABLE)
         if branch:
             await self.journal("SVI_BRANCH", branch, queue=node.queue)
+        for name, value in self.result.variables.items():
+            await self.session.set_variable(f"SVI_{name.upper()}", value)
         await self.session.set_variable("QUEUE_PRIO", str(priority))
         await self.session.set_variable("SVI_QUEUE", node.queue)
         self.result.action, self.result.queue, self.result.priority = "queue", node.queue, priority

@@ -135,8 +135,10 @@ class AgiSession:
         first = await self.play(sounds[:-1])
         if first == "#":
             return ""
-        timeout_ms = int(timeout_s * 1000)
         remaining = max_digits - (1 if first else 0)
+        if first and remaining <= 0:
+            return first
+        timeout_ms = int(timeout_s * 1000)
         sound = "silence/1" if first else sounds[-1]
         reply = await self._media(
             f"GET DATA {sound} {timeout_ms} {remaining}", extra_s=timeout_s * (remaining + 1)

@@ -80,15 +80,15 @@ class Router:
     def next_open(self, territory: str | None, at: datetime) -> datetime | None:
         """The first moment at or after ``at`` when this caller can be served."""
         calendar = self.territory_calendar(territory)
-        moment: datetime | None = at
+        moment = at
         for _ in range(MAX_STEPS):
-            assert moment is not None
-            moment = self.desk.next_opening(moment)
-            if moment is None or calendar is None:
-                return moment
-            moment = calendar.next_opening(moment)
-            if moment is None or self.desk.status(moment).open:
-                return moment
+            desk_opens = self.desk.next_opening(moment)
+            if desk_opens is None or calendar is None:
+                return desk_opens
+            both_open = calendar.next_opening(desk_opens)
+            if both_open is None or self.desk.status(both_open).open:
+                return both_open
+            moment = both_open
         return None
 
     def decide(

@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "svi_acd.routing.commands",
     "svi_acd.directory.commands",
     "svi_acd.db.commands",
+    "svi_acd.stats.commands",
     "svi_acd.serve",
     "svi_acd.lab.commands",
 )

@@ -1,3 +1,4 @@
 """Imports every module that declares tables, so that metadata and migrations see them all."""
 
 from svi_acd.directory import store  # noqa: F401
+from svi_acd.stats import tables  # noqa: F401

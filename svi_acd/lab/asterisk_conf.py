@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from svi_acd.config.model import QueueSettings, Settings
-from svi_acd.lab.dialplan import DialplanOptions, extensions_conf
+from svi_acd.lab.dialplan import DialplanOptions, extensions_conf, support_agi_url
 
 MODULE_DIR = "/usr/lib/x86_64-linux-gnu/asterisk/modules"  # Debian's, inside the chroot
 CALLER_ENDPOINT = "appelants"
@@ -141,7 +141,7 @@ class LabOptions:
     def agi_url_for(self, settings: Settings) -> str:
         host = self.agi_host or settings.service.agi.host
         port = self.agi_port or settings.service.agi.port
-        return f"agi://{host}:{port}/svi"
+        return support_agi_url(settings, f"agi://{host}:{port}/svi")
 
 
 def generate(settings: Settings, options: LabOptions) -> dict[str, str]:
@@ -240,8 +240,8 @@ timestampevents = yes
 secret = {options.ami_secret}
 deny = 0.0.0.0/0.0.0.0
 permit = 127.0.0.1/255.255.255.255
-read = system,call,log,agent,user,config,dtmf,reporting,dialplan
-write = system,call,agent,user,config,command,reporting,originate
+read = system,call,log,agent,user,config,dtmf,reporting,dialplan,agi
+write = system,call,agent,user,config,command,reporting,originate,agi
 writetimeout = 1000
 """
 

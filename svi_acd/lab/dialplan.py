@@ -6,6 +6,15 @@ AGISTATUS=FAILURE; service killed mid-call: AGISTATUS=SUCCESS without the mark; 
 fired) sends the caller to the default queue after a default message: the line never goes
 silent. A completed flow may leave ``SVI_QUEUE`` (and ``QUEUE_PRIO``) for the dialplan to queue
 the caller, so the FastAGI connection does not stay open while the caller waits.
+
+With the AsyncAGI runtime (``SVI_AGI_URL = agi:async``) Asterisk would wait in silence for a
+service that is not there, so the call first checks the service's heartbeat, a global the
+service sets over AMI every few seconds: older than ``SVI_HEARTBEAT_MAX_S``, the caller goes
+straight to the fallback (journaled as ``NOSERVICE``). An AsyncAGI call then runs under a short
+lease (``TIMEOUT(absolute)`` = ``SVI_ASYNC_LEASE_S``) that the service renews over AMI while it
+drives the call: a service killed mid-call loses its callers to the fallback within the lease,
+not after the whole flow guard. The checks are keyed on the URL, so one dialplan serves both
+runtimes (the lab's tests switch with one global).
 """
 
 from __future__ import annotations
@@ -22,7 +31,13 @@ FLOW_DONE_VARIABLE = "SVI_FLOW_DONE"
 FALLBACK_CONTEXT = "svi-secours"
 AFTER_FLOW_CONTEXT = "svi-suite"
 MENU_CONTEXT = "menu-plan"
-FALLBACK_QUEUE_LOG_EVENT = "SVI_FALLBACK"  # data: AGISTATUS
+FALLBACK_QUEUE_LOG_EVENT = "SVI_FALLBACK"  # data: AGISTATUS, or NOSERVICE (stale heartbeat)
+ASYNC_AGI_URL = "agi:async"
+HEARTBEAT_VARIABLE = "SVI_HEARTBEAT"  # global: Asterisk's epoch when the service last said so
+HEARTBEAT_MAX_AGE_S = 10
+LEASE_VARIABLE = "SVI_ASYNC_LEASE_S"  # global, read by the service at login
+ASYNC_LEASE_S = 30
+NO_SERVICE_STATUS = "NOSERVICE"
 
 
 @dataclass(frozen=True)
@@ -40,6 +55,11 @@ class DialplanOptions:
 
 def flow_guard_s(settings: Settings, options: DialplanOptions) -> int:
     return options.flow_guard_s or settings.crisis.max_duration_s + 120
+
+
+def support_agi_url(settings: Settings, fastagi_url: str) -> str:
+    """What the support number runs: the FastAGI URL, or ``agi:async`` for the AsyncAGI runtime."""
+    return ASYNC_AGI_URL if settings.service.agi_runtime == "asyncagi" else fastagi_url
 
 
 def extensions_conf(settings: Settings, options: DialplanOptions, agi_url: str) -> str:
@@ -66,6 +86,8 @@ SVI_AGI_URL = {agi_url}
 SVI_DEFAULT_QUEUE = {settings.default_queue}
 SVI_FALLBACK_SOUND = {options.fallback_sound}
 SVI_FLOW_GUARD_S = {flow_guard_s(settings, options)}
+SVI_HEARTBEAT_MAX_S = {HEARTBEAT_MAX_AGE_S}
+{LEASE_VARIABLE} = {ASYNC_LEASE_S}
 """
 
 
@@ -74,10 +96,17 @@ def _support_number(options: DialplanOptions) -> str:
 ; The single support number: the service's flow, or the static fallback.
 exten => {options.support_exten},1,NoOp(Numéro unique : appel de ${{CALLERID(num)}})
  same => n,Set({FLOW_DONE_VARIABLE}=)
- same => n,Set(TIMEOUT(absolute)=${{SVI_FLOW_GUARD_S}})
- same => n,AGI(${{SVI_AGI_URL}})
+ same => n,GotoIf($["${{SVI_AGI_URL}}" != "{ASYNC_AGI_URL}"]?flux)
+ ; AsyncAGI: without a fresh heartbeat nobody would drive the call.
+ same => n,GotoIf($[${{EPOCH}} - 0${{{HEARTBEAT_VARIABLE}}} > ${{SVI_HEARTBEAT_MAX_S}}]?absent)
+ same => n,Set(TIMEOUT(absolute)=${{{LEASE_VARIABLE}}})
+ same => n,Goto(agi)
+ same => n(flux),Set(TIMEOUT(absolute)=${{SVI_FLOW_GUARD_S}})
+ same => n(agi),AGI(${{SVI_AGI_URL}})
  same => n,Set(TIMEOUT(absolute)=0)
  same => n,GotoIf($["${{{FLOW_DONE_VARIABLE}}}" = "1"]?{AFTER_FLOW_CONTEXT},s,1)
+ same => n,Goto({FALLBACK_CONTEXT},s,1)
+ same => n(absent),Set(AGISTATUS={NO_SERVICE_STATUS})
  same => n,Goto({FALLBACK_CONTEXT},s,1)
 
 ; The same menu in pure dialplan, to compare against the service (benchmark).

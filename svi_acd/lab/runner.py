@@ -111,6 +111,10 @@ def prune_orphan_labs(chroot: AsteriskChroot, keep: str) -> None:
 
 def _port_taken(port: int, kind: int) -> bool:
     with socket.socket(socket.AF_INET, kind) as sock:
+        if kind == socket.SOCK_STREAM:
+            # Taken means someone listens: connections Asterisk closed at its last stop stay
+            # in TIME_WAIT for a minute and must not keep the lab from starting again.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:

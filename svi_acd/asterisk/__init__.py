@@ -1,0 +1,1 @@
+"""Talking to Asterisk: the AMI connection shared by the IVR runtimes and the ACD."""

@@ -12,6 +12,7 @@ SYSTEM_PACKAGES=(
   "ffmpeg:ffmpeg"
   "debootstrap:debootstrap"
   "sipp:sip-tester"
+  "redis-server:redis-server"
 )
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }

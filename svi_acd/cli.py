@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "svi_acd.directory.commands",
     "svi_acd.db.commands",
     "svi_acd.stats.commands",
+    "svi_acd.prompts.commands",
     "svi_acd.serve",
     "svi_acd.lab.commands",
 )

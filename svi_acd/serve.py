@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import signal
 import sys
@@ -15,14 +16,22 @@ from svi_acd.clock import shifted_clock, system_clock
 from svi_acd.lab.runner import Lab
 from svi_acd.prompts.catalog import SoundFolder
 from svi_acd.routing.commands import parse_instant
-from svi_acd.service import ServiceOptions, start_service
+from svi_acd.service import ServiceError, ServiceOptions, start_service
+
+ASYNCAGI_READY_S = 10.0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    serve = subparsers.add_parser("serve", help="lancer le service (FastAGI pour Asterisk)")
+    serve = subparsers.add_parser("serve", help="lancer le service (FastAGI, API web)")
     add_config_option(serve)
     add_db_option(serve)
     serve.add_argument("--agi-port", type=int, help="port FastAGI (défaut : configuration)")
+    serve.add_argument(
+        "--web-port",
+        type=int,
+        help="port de l'API web (défaut : configuration service.web ; 0 : un port libre ; "
+        "-1 : pas d'API web)",
+    )
     serve.add_argument(
         "--clock",
         metavar="ISO8601",
@@ -47,7 +56,9 @@ def serve_command(args: argparse.Namespace) -> int:
         except ValueError as exc:
             print(f"Erreur : {exc}", file=sys.stderr)
             return 2
-    options = ServiceOptions(database_url(args, settings), clock=clock, agi_port=args.agi_port)
+    options = ServiceOptions(
+        database_url(args, settings), clock=clock, agi_port=args.agi_port, web_port=args.web_port
+    )
     if args.lab:
         lab = Lab(settings)
         if lab.status() is None:
@@ -61,16 +72,23 @@ def serve_command(args: argparse.Namespace) -> int:
         os.environ.setdefault("SVI_ACD_AMI_USER", user)
         os.environ.setdefault("SVI_ACD_AMI_SECRET", secret)
 
-    async def run() -> None:
-        service = await start_service(settings, options)
+    async def run() -> int:
+        try:
+            service = await start_service(settings, options)
+        except ServiceError as exc:
+            print(f"Erreur : {exc}", file=sys.stderr)
+            return 1
+        if service.async_agi is not None:
+            # "Ready" means the heartbeat is set: from then on the dialplan hands calls over.
+            with contextlib.suppress(TimeoutError):
+                await service.async_agi.wait_ready(ASYNCAGI_READY_S)
         stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stopping.set)
-        print(f"Service prêt : FastAGI sur {settings.service.agi.host}:{service.agi_port}",
-              file=sys.stderr, flush=True)  # fmt: skip
+        print(f"Service prêt : {service.describe()}", file=sys.stderr, flush=True)
         await stopping.wait()
         await service.stop()
+        return 0
 
-    asyncio.run(run())
-    return 0
+    return asyncio.run(run())

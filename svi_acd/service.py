@@ -16,17 +16,24 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from svi_acd.asterisk.ami import AmiConnection, AmiCredentials, AmiOptions
 from svi_acd.cli_options import open_database
 from svi_acd.clock import Clock, system_clock
 from svi_acd.config.model import Settings
 from svi_acd.db.base import data_dir
 from svi_acd.directory.store import load_directory
 from svi_acd.ivr.agi import AgiSession
+from svi_acd.ivr.asyncagi import EVENT_CLASSES as ASYNCAGI_EVENT_CLASSES
+from svi_acd.ivr.asyncagi import EVENT_NAMES as ASYNCAGI_EVENT_NAMES
+from svi_acd.ivr.asyncagi import AsyncAgiRuntime
 from svi_acd.ivr.engine import FlowResult, FlowServices, run_flow
 from svi_acd.ivr.fastagi import FastAgiServer
 from svi_acd.prompts.catalog import PromptCatalog, SoundFolder
+from svi_acd.prompts.crisis_runtime import CrisisRuntime, start_crisis
 from svi_acd.routing.decision import Router
 from svi_acd.routing.directory import VipDirectory
+from svi_acd.web.app import WebResources
+from svi_acd.web.server import WebServer, start_web
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +65,14 @@ class ServiceOptions:
     clock: Clock = system_clock
     sound_folder: SoundFolder | None = None
     agi_port: int | None = None  # None: the configured port; 0: any free port
+    ami_credentials: AmiCredentials | None = None  # None: $SVI_ACD_AMI_USER / $SVI_ACD_AMI_SECRET
+    web_port: int | None = None  # None: the configured port; 0: any free port; -1: no web
+    redis_url: str | None = None  # None: service.redis from the settings
+    surge_tick_s: float = 1.0
+
+
+class ServiceError(Exception):
+    """The service cannot start as configured; the message says what to do, in French."""
 
 
 @dataclass
@@ -65,8 +80,12 @@ class RunningService:
     settings: Settings
     engine: AsyncEngine
     flow: FlowServices
-    agi: FastAgiServer
+    agi: FastAgiServer | None  # None with the AsyncAGI runtime
     agi_port: int
+    ami: AmiConnection | None = None  # None when no AMI credentials are set (FastAGI only)
+    async_agi: AsyncAgiRuntime | None = None
+    crisis: CrisisRuntime | None = None
+    web: WebServer | None = None
     directory: VipDirectory = field(default_factory=VipDirectory)
     recent_calls: OrderedDict[str, CallRecord] = field(default_factory=OrderedDict)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -84,6 +103,8 @@ class RunningService:
                 log.exception("relecture de l'annuaire VIP impossible")
 
     async def handle_call(self, session: AgiSession) -> None:
+        if self.crisis is not None:
+            self.crisis.note_arrival()
         record = CallRecord(session.info.uniqueid, session.trace)
         self.recent_calls[record.uniqueid] = record
         while len(self.recent_calls) > RECENT_CALLS:
@@ -94,16 +115,42 @@ class RunningService:
             record.error = repr(exc)
             raise
 
+    def describe(self) -> str:
+        """Where Asterisk reaches the service, for people (logs, serve)."""
+        ami = self.settings.service.ami
+        link = f"AMI {ami.host}:{ami.port} ({self.ami.status.text})" if self.ami else "sans AMI"
+        web = f", API web {self.web.url}/api/" if self.web else ""
+        if self.async_agi is not None:
+            return f"AsyncAGI par l'{link}{web}"
+        return f"FastAGI sur {self.settings.service.agi.host}:{self.agi_port}, {link}{web}"
+
+    def health(self) -> dict[str, object]:
+        """The state of the service's links, for /api/etat and supervision."""
+        state: dict[str, object] = {"ami": self.ami.status.text if self.ami else "non configurée"}
+        if self.crisis is not None:
+            state.update(self.crisis.health())
+        return state
+
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self.agi.stop()
+        if self.async_agi is not None:
+            await self.async_agi.stop()
+        if self.agi is not None:
+            await self.agi.stop()
+        if self.ami is not None:
+            await self.ami.close()
+        if self.web is not None:
+            await self.web.stop()
+        if self.crisis is not None:
+            await self.crisis.stop()
         await self.engine.dispose()
 
 
 async def start_service(settings: Settings, options: ServiceOptions) -> RunningService:
+    ami = ami_connection(settings, options)
     engine = await open_database(options.database_url)
     folder = options.sound_folder or default_sound_folder(settings)
     prompts = await PromptCatalog.build(settings, folder)
@@ -117,11 +164,58 @@ async def start_service(settings: Settings, options: ServiceOptions) -> RunningS
         clock=options.clock,
         directory=lambda: service.directory,
     )
-    agi = FastAgiServer(lambda session: service.handle_call(session), media_deadline)
-    port = settings.service.agi.port if options.agi_port is None else options.agi_port
-    service = RunningService(settings, engine, flow, agi, agi_port=0)
+    service = RunningService(settings, engine, flow, None, agi_port=0, ami=ami)
     await service.refresh_directory()
-    service.agi_port = await agi.start(settings.service.agi.host, port)
+    service.crisis = await start_crisis(
+        settings, engine, folder, options.clock, options.redis_url, options.surge_tick_s
+    )
+    flow.crisis = service.crisis.source
+    if options.web_port != -1:
+        web = settings.service.web
+        port = web.port if options.web_port is None else options.web_port
+        resources = WebResources(service.crisis.messages, service.crisis.surge, service.health)
+        try:
+            service.web = await start_web(settings, resources, web.host, port)
+        except OSError as exc:
+            await service.stop()
+            raise ServiceError(
+                f"l'API web ne peut pas écouter sur {web.host}:{port} ({exc.strerror}) : "
+                "choisissez un autre port (service.web ou --web-port)."
+            ) from exc
+    if settings.service.agi_runtime == "asyncagi":
+        assert ami is not None
+        service.async_agi = AsyncAgiRuntime(ami, service.handle_call, media_deadline)
+        service.async_agi.start()
+    else:
+        service.agi = FastAgiServer(lambda session: service.handle_call(session), media_deadline)
+        port = settings.service.agi.port if options.agi_port is None else options.agi_port
+        service.agi_port = await service.agi.start(settings.service.agi.host, port)
+    if ami is not None:
+        ami.start()  # connects and reconnects in the background; ami.status tells where it is
     service._tasks.append(asyncio.create_task(service._refresh_forever()))
-    log.info("SVI prêt : FastAGI sur %s:%s", settings.service.agi.host, service.agi_port)
+    log.info("SVI prêt : %s", service.describe())
     return service
+
+
+def ami_connection(settings: Settings, options: ServiceOptions) -> AmiConnection | None:
+    """The service's AMI link, subscribed to the events its parts need (none yet for FastAGI)."""
+    credentials = options.ami_credentials or AmiCredentials.from_env()
+    asyncagi = settings.service.agi_runtime == "asyncagi"
+    if credentials is None:
+        if asyncagi:
+            raise ServiceError(
+                "le moteur AsyncAGI passe par l'AMI : définissez SVI_ACD_AMI_USER et "
+                "SVI_ACD_AMI_SECRET (ou choisissez service.moteur_agi: fastagi)."
+            )
+        log.info("AMI non configurée (SVI_ACD_AMI_USER / SVI_ACD_AMI_SECRET absents)")
+        return None
+    endpoint = settings.service.ami
+    return AmiConnection(
+        AmiOptions(
+            endpoint.host,
+            endpoint.port,
+            credentials,
+            event_classes=ASYNCAGI_EVENT_CLASSES if asyncagi else (),
+            event_names=ASYNCAGI_EVENT_NAMES if asyncagi else (),
+        )
+    )

@@ -9,8 +9,10 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -64,3 +66,54 @@ def postgres_server() -> Iterator[str]:
             capture_output=True,
         )  # fmt: skip
         shutil.rmtree(root, ignore_errors=True)
+
+
+@dataclass
+class RedisServer:
+    """A throw-away redis-server on 127.0.0.1 that a test may kill and start again."""
+
+    root: Path
+    port: int
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self, timeout_s: float = 10.0) -> None:
+        binary = shutil.which("redis-server")
+        if not binary:
+            raise RuntimeError("redis-server introuvable : installez le paquet Debian redis-server")
+        self.process = subprocess.Popen(
+            [binary, "--bind", "127.0.0.1", "--port", str(self.port), "--dir", str(self.root),
+             "--save", "", "--appendonly", "no", "--protected-mode", "yes"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            if self.process.poll() is not None:
+                raise RuntimeError(f"redis-server s'est arrêté (code {self.process.returncode})")
+            time.sleep(0.02)
+        raise RuntimeError(f"redis-server ne répond pas sur le port {self.port}")
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would: no goodbye to the clients."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+
+@contextmanager
+def redis_server() -> Iterator[RedisServer]:
+    """A real redis-server on a free loopback port, stopped (killed) at the end."""
+    server = RedisServer(Path(tempfile.mkdtemp(prefix="svi-redis-")), free_port())
+    server.start()
+    try:
+        yield server
+    finally:
+        server.kill()
+        shutil.rmtree(server.root, ignore_errors=True)

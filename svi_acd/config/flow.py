@@ -127,7 +127,10 @@ class RoutingNode(_Node):
 
 class CrisisNode(_Node):
     type: Literal["crise"]
-    scope: str | None = Field(None, alias="portee")
+    # None: every message that applies to what is known of the caller here; "ligne": whole
+    # line and the caller's territory; "territoire": territory only; "branche": the menu
+    # branch chosen so far (the ``branche`` variable). See ``routing.crisis``.
+    scope: Literal["ligne", "territoire", "branche"] | None = Field(None, alias="portee")
     next: str = Field(alias="suite")
 
     def targets(self) -> dict[str, str]:

@@ -126,6 +126,8 @@ class CrisisSettings(_Section):
     kept_versions: int = Field(20, alias="versions_conservees", ge=1)
     portal: str = Field(alias="portail")
     surge: SurgeSettings = Field(alias="afflux")
+    # How often each instance re-reads the crisis state from the database (safety net).
+    refresh_s: float = Field(5.0, alias="relecture_s", gt=0, le=3600)
 
 
 class VipSettings(_Section):

@@ -10,7 +10,7 @@ anything fails before that, the dialplan's fallback queues the caller anyway.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
@@ -55,17 +55,21 @@ class CrisisPlayback:
 
 class CrisisSource(Protocol):
     def current(
-        self, scope: str | None, territory: str | None, at: datetime
-    ) -> CrisisPlayback | None:
-        """The message callers must hear now at this point of the flow, if any."""
+        self, scope: str | None, territory: str | None, branch: str | None, at: datetime
+    ) -> Sequence[CrisisPlayback]:
+        """The messages this caller must hear now at this point of the flow, in order.
+
+        ``scope`` is the node's ``portee``, ``branch`` the menu branch chosen so far (None
+        before the menu). Called on the call path: it must not do network I/O.
+        """
         ...
 
 
 class NoCrisis:
     def current(
-        self, scope: str | None, territory: str | None, at: datetime
-    ) -> CrisisPlayback | None:
-        return None
+        self, scope: str | None, territory: str | None, branch: str | None, at: datetime
+    ) -> Sequence[CrisisPlayback]:
+        return ()
 
 
 class PromptSounds(Protocol):
@@ -103,6 +107,8 @@ class _Walk:
         self.settings = services.settings
         self.result = FlowResult(action="hangup")
         self.decision: Decision | None = None
+        self.heard: list[str] = []  # crisis messages already played in this call
+        self.typed_ahead: str | None = None  # a digit that cut an information message short
 
     def sounds(self, *prompt_ids: str | None) -> list[str]:
         return [self.services.prompts.sound(pid) for pid in prompt_ids if pid]
@@ -175,21 +181,33 @@ class _Walk:
 
     async def crisis(self, node: CrisisNode) -> str | None:
         territory = self.decision.territory if self.decision else None
-        message = self.services.crisis.current(node.scope, territory, self.services.clock())
-        if message is None:
-            return node.next
-        await self.set_variable("CRISE", message.message_id)
-        if message.mode == "information":
-            await self.session.play([message.sound])
-            return node.next
-        await self.session.play([message.sound], escape="")
-        await self.journal("SVI_DETERRED", message.message_id)
-        return None
+        branch = self.result.variables.get(BRANCH_VARIABLE)
+        messages = self.services.crisis.current(
+            node.scope, territory, branch, self.services.clock()
+        )
+        for message in messages:
+            if message.message_id in self.heard:
+                continue
+            self.heard.append(message.message_id)
+            await self.set_variable("CRISE", ",".join(self.heard))
+            if message.mode == "information":
+                # A caller who knows the menu may press their choice during the message: it
+                # ends the messages and answers the next menu.
+                self.typed_ahead = await self.session.play([message.sound])
+                if self.typed_ahead:
+                    break
+                continue
+            await self.session.play([message.sound], escape="")
+            await self.journal("SVI_DETERRED", message.message_id)
+            return None
+        return node.next
 
     async def menu(self, node: MenuNode) -> str:
         sounds = self.sounds(node.prompt)
         for _ in range(node.attempts):
-            digit = await self.session.ask_digit(sounds, node.timeout_s)
+            digit, self.typed_ahead = self.typed_ahead, None
+            if digit is None:
+                digit = await self.session.ask_digit(sounds, node.timeout_s)
             if digit in node.choices:
                 return node.choices[digit]
             retry = node.invalid_prompt if digit else node.no_input_prompt

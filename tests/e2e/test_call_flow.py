@@ -26,7 +26,9 @@ from svi_acd.lab.queue_log import QueueLogEntry, read_queue_log, wait_for_queue_
 from svi_acd.lab.runner import Lab, LabState
 from svi_acd.lab.sipp import Call, CallerScript, SippProcess, SippResult, run_callers
 from svi_acd.routing.directory import DirectoryEntry
-from svi_acd.service import CallRecord, RunningService, ServiceOptions, start_service
+from svi_acd.service import CallRecord, RunningService, ServiceOptions
+from tests.e2e.conftest import free_tcp_port
+from tests.e2e.runtimes import RUNTIMES, Runtime, lab_runtime, service_with, settings_for
 
 pytestmark = pytest.mark.e2e
 
@@ -63,6 +65,7 @@ def flow_settings(lab_settings: Settings, lab: Lab) -> Settings:
     data["svi"]["noeuds"]["suivi"]["delai_s"] = 3
     host, port = lab.agi_endpoint
     data["service"]["agi"] = {"hote": host, "port": port}
+    data["service"]["web"] = {"hote": "127.0.0.1", "port": free_tcp_port()}
     data["service"]["dossier_sons"] = str(lab.sounds_dir)
     data["service"]["dossier_sons_asterisk"] = lab.paths.sounds
     return Settings.model_validate(data)
@@ -73,19 +76,23 @@ def clock() -> SettableClock:
     return SettableClock(OPEN)
 
 
-@pytest.fixture
+@pytest.fixture(params=RUNTIMES)
 async def service(
-    flow_settings: Settings, clock: SettableClock, tmp_path: Path
-) -> AsyncIterator[RunningService]:
+    request: pytest.FixtureRequest, lab: Lab, lab_state: LabState, flow_settings: Settings,
+    clock: SettableClock, tmp_path: Path,
+) -> AsyncIterator[RunningService]:  # fmt: skip
+    """The service in-process, once per AGI runtime: the same flow tests pass on both."""
+    runtime: Runtime = request.param
+    settings = settings_for(flow_settings, runtime, lab_state)
     options = ServiceOptions(f"sqlite:///{tmp_path / 'svi.sqlite3'}", clock=clock)
-    running = await start_service(flow_settings, options)
-    vip = DirectoryEntry("+33612345678", "Marie Dupont", "DG", "Paris", "VIP")
-    await replace_directory(running.engine, [vip], source="test", imported_by="test")
-    await running.refresh_directory()
-    try:
+    async with (
+        lab_runtime(lab, lab_state, runtime),
+        service_with(settings, options, lab) as running,
+    ):
+        vip = DirectoryEntry("+33612345678", "Marie Dupont", "DG", "Paris", "VIP")
+        await replace_directory(running.engine, [vip], source="test", imported_by="test")
+        await running.refresh_directory()
         yield running
-    finally:
-        await running.stop()
 
 
 def calls_from(entries: list[QueueLogEntry], uniqueid: str) -> list[tuple[str, tuple[str, ...]]]:

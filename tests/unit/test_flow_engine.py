@@ -65,8 +65,8 @@ class OneCrisis:
     def __init__(self, mode: str) -> None:
         self.mode = mode
 
-    def current(self, scope, territory, at):  # type: ignore[no-untyped-def]
-        return CrisisPlayback("crise-42", "svi/crise/42", self.mode)  # type: ignore[arg-type]
+    def current(self, scope, territory, branch, at):  # type: ignore[no-untyped-def]
+        return [CrisisPlayback("crise-42", "svi/crise/42", self.mode)]  # type: ignore[arg-type]
 
 
 def services(settings: Settings, at: datetime = OPEN, **extra) -> FlowServices:  # type: ignore[no-untyped-def]

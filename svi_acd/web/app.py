@@ -1,0 +1,105 @@
+"""The aiohttp application: JSON API under ``/api/`` (pages and authentication come later).
+
+``create_app(settings, open_resources)``: ``open_resources`` is an async context manager
+factory that yields the objects handlers use (``WebResources``); the app enters it in its
+``cleanup_ctx`` and leaves it on shutdown. The service hands over what it already built;
+tests and a stand-alone web process open their own (database engine, live state…).
+
+Every error under ``/api/`` is JSON: ``{"erreur": "phrase en français", …details}``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from svi_acd.config.model import Settings
+from svi_acd.prompts.crisis import CrisisMessages
+from svi_acd.prompts.crisis_errors import CrisisError, ErrorKind
+from svi_acd.prompts.surge import SurgeMonitor
+from svi_acd.web import crisis_api
+from svi_acd.web.keys import CRISIS, HEALTH, SETTINGS, SURGE
+from svi_acd.web.schemas import RequestError, json_response
+
+log = logging.getLogger(__name__)
+
+STATUS_BY_KIND: dict[ErrorKind, int] = {
+    "invalide": 422,
+    "introuvable": 404,
+    "conflit": 409,
+    "trop_volumineux": 413,
+    "audio_refuse": 422,
+    "indisponible": 503,
+}
+HTTP_MESSAGES = {
+    400: "requête invalide",
+    404: "adresse inconnue",
+    405: "méthode non permise pour cette adresse",
+    413: "requête trop volumineuse",
+    415: "type de contenu non pris en charge",
+}
+
+
+@dataclass
+class WebResources:
+    crisis: CrisisMessages
+    surge: SurgeMonitor | None = None
+    health: Callable[[], dict[str, Any]] = field(default=lambda: {})
+
+
+ResourceOpener = Callable[[], AbstractAsyncContextManager[WebResources]]
+
+
+def json_error(status: int, message: str, **details: object) -> web.Response:
+    return json_response({"erreur": message, **details}, status=status)
+
+
+@web.middleware
+async def api_errors(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except CrisisError as exc:
+        return json_error(STATUS_BY_KIND[exc.kind], exc.message, **exc.details)
+    except RequestError as exc:
+        return json_error(exc.status, exc.message, **exc.details)
+    except web.HTTPException as exc:
+        if exc.status < 400 or not request.path.startswith("/api/"):
+            raise
+        return json_error(exc.status, HTTP_MESSAGES.get(exc.status, exc.reason))
+    except Exception:
+        log.exception("erreur interne sur %s %s", request.method, request.path)
+        return json_error(
+            500, "erreur interne : elle est journalisée ; réessayez ou prévenez l'exploitation."
+        )
+
+
+Middleware = Callable[
+    [web.Request, Callable[[web.Request], Awaitable[web.StreamResponse]]],
+    Awaitable[web.StreamResponse],
+]
+
+
+def create_app(
+    settings: Settings, open_resources: ResourceOpener, middlewares: Sequence[Middleware] = ()
+) -> web.Application:
+    """``middlewares`` run inside the JSON error handler: authentication plugs in there."""
+    app = web.Application(middlewares=[api_errors, *middlewares])
+    app[SETTINGS] = settings
+
+    async def resources(app: web.Application) -> AsyncIterator[None]:
+        async with open_resources() as opened:
+            app[CRISIS] = opened.crisis
+            app[SURGE] = opened.surge
+            app[HEALTH] = opened.health
+            yield
+
+    app.cleanup_ctx.append(resources)
+    app.add_routes(crisis_api.routes)
+    return app

@@ -155,6 +155,7 @@ async def start_service(settings: Settings, options: ServiceOptions) -> RunningS
     folder = options.sound_folder or default_sound_folder(settings)
     prompts = await PromptCatalog.build(settings, folder)
     router = Router(settings)
+    router.warm_up(options.clock())
     media_deadline = settings.crisis.max_duration_s + 30.0
     service: RunningService
     flow = FlowServices(

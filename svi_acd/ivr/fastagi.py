@@ -36,20 +36,24 @@ class _Connection:
         self.hung_up = False
 
     async def read_line(self, deadline_s: float) -> str:
-        raw = await asyncio.wait_for(self.reader.readline(), deadline_s)
+        # asyncio.timeout, not wait_for: no extra task per line on the call's critical path.
+        async with asyncio.timeout(deadline_s):
+            raw = await self.reader.readline()
         if not raw:
             raise AgiConnectionClosed("connexion AGI fermée par Asterisk")
         return raw.decode("utf-8", errors="replace").rstrip("\r\n")
 
     async def headers(self) -> dict[str, str]:
-        lines: list[str] = []
-        async with asyncio.timeout(HEADER_DEADLINE_S):
-            while len(lines) < MAX_HEADER_LINES:
-                line = await self.read_line(HEADER_DEADLINE_S)
-                if line == "":
-                    return parse_headers(lines)
-                lines.append(line)
-        raise AgiConnectionClosed("en-têtes AGI trop longs")
+        """The agi_* block, read in one go up to its blank line (EOF ends it, never a spin)."""
+        try:
+            async with asyncio.timeout(HEADER_DEADLINE_S):
+                raw = await self.reader.readuntil(b"\n\n")
+        except asyncio.IncompleteReadError:
+            raise AgiConnectionClosed("connexion AGI fermée avant la fin des en-têtes") from None
+        except asyncio.LimitOverrunError:
+            raise AgiConnectionClosed("en-têtes AGI trop longs") from None
+        lines = raw.decode("utf-8", errors="replace").splitlines()
+        return parse_headers(lines[:MAX_HEADER_LINES])
 
     async def send(self, command: str, deadline_s: float) -> str:
         if self.hung_up:

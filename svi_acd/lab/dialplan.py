@@ -95,6 +95,8 @@ def _support_number(options: DialplanOptions) -> str:
     return f"""[{CALLER_CONTEXT}]
 ; The single support number: the service's flow, or the static fallback.
 exten => {options.support_exten},1,NoOp(Numéro unique : appel de ${{CALLERID(num)}})
+ ; Answered here, as the pure-dialplan menu does: the service's first command is then a prompt.
+ same => n,Answer()
  same => n,Set({FLOW_DONE_VARIABLE}=)
  same => n,GotoIf($["${{SVI_AGI_URL}}" != "{ASYNC_AGI_URL}"]?flux)
  ; AsyncAGI: without a fresh heartbeat nobody would drive the call.

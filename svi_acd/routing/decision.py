@@ -9,7 +9,7 @@ Everything here is a pure function of (settings, caller, instant, directory).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -56,6 +56,12 @@ class Router:
             code: Calendar.for_territory(territory)
             for code, territory in settings.territories.items()
         }
+
+    def warm_up(self, at: datetime) -> None:
+        """Fill the holiday tables of this year and the next: a year's first lookup is slow."""
+        for calendar in (self.desk, *self.territories.values()):
+            for year in (at.year, at.year + 1):
+                calendar.holidays.get(date(year, 1, 1))
 
     def territory_calendar(self, territory: str | None) -> Calendar | None:
         return self.territories.get(territory or "")

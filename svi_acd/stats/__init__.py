@@ -4,7 +4,7 @@
   the service runs to import the file as it grows);
 - ``outcome``: the pure fold of a call's events into its outcome;
 - ``measures`` and ``reports``: the figures, computed in SQL, and their published definitions
-  (``DEFINITIONS.md``, ready for the README);
+  (published in the README, « Statistiques : définitions publiées »);
 - ``abandoned``, ``monthly``, ``itsm``, ``csv_imports``, ``export``: abandoned calls to ring
   back, the monthly table with history, ITSM tickets (Matrix42, CSV), CSV/XLSX output;
 - ``commands``: ``svi-acd stats …``.

@@ -1,6 +1,6 @@
 """One outcome per call, folded from its queue_log events (pure, no I/O).
 
-Rules (the published definitions are in ``DEFINITIONS.md``):
+Rules (the published definitions are in the README):
 
 - the call's period is that of its **first** event, in Europe/Paris local time;
 - once a call has been answered (CONNECT, or COMPLETE*/transfer when CONNECT is missing) it

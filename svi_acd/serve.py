@@ -68,6 +68,7 @@ def serve_command(args: argparse.Namespace) -> int:
             )
             return 1
         options.sound_folder = SoundFolder(lab.sounds_dir, lab.paths.sounds)
+        options.queue_log = str(lab.queue_log)
         user, secret = lab.ami_credentials()
         os.environ.setdefault("SVI_ACD_AMI_USER", user)
         os.environ.setdefault("SVI_ACD_AMI_SECRET", secret)

@@ -32,6 +32,8 @@ from svi_acd.prompts.catalog import PromptCatalog, SoundFolder
 from svi_acd.prompts.crisis_runtime import CrisisRuntime, start_crisis
 from svi_acd.routing.decision import Router
 from svi_acd.routing.directory import VipDirectory
+from svi_acd.stats.journal import follow
+from svi_acd.stats.measures import Thresholds
 from svi_acd.web.app import WebResources
 from svi_acd.web.server import WebServer, start_web
 
@@ -69,6 +71,7 @@ class ServiceOptions:
     web_port: int | None = None  # None: the configured port; 0: any free port; -1: no web
     redis_url: str | None = None  # None: service.redis from the settings
     surge_tick_s: float = 1.0
+    queue_log: str | None = None  # None: statistiques.journal_asterisk from the settings
 
 
 class ServiceError(Exception):
@@ -194,6 +197,14 @@ async def start_service(settings: Settings, options: ServiceOptions) -> RunningS
     if ami is not None:
         ami.start()  # connects and reconnects in the background; ami.status tells where it is
     service._tasks.append(asyncio.create_task(service._refresh_forever()))
+    queue_log = options.queue_log or settings.statistics.queue_log
+    if queue_log:
+        # Statistics stay current while the service runs; calls handled while it was down are
+        # caught up at the next start (the import resumes from its checkpoint).
+        thresholds = Thresholds(
+            settings.statistics.short_abandon_s, settings.statistics.service_level_s
+        )
+        service._tasks.append(asyncio.create_task(follow(queue_log, engine, thresholds)))
     log.info("SVI prêt : %s", service.describe())
     return service
 

@@ -138,6 +138,8 @@ class VipSettings(_Section):
 class StatisticsSettings(_Section):
     short_abandon_s: int = Field(5, alias="seuil_abandon_court_s", ge=0)
     service_level_s: int = Field(30, alias="seuil_niveau_service_s", ge=1)
+    # Asterisk's queue_log, imported continuously by the service (None: import by command).
+    queue_log: str | None = Field(None, alias="journal_asterisk")
 
 
 class PrivacySettings(_Section):

@@ -19,6 +19,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from svi_acd.config.model import Settings
 from svi_acd.directory.store import replace_directory
@@ -27,6 +29,7 @@ from svi_acd.lab.runner import Lab, LabState
 from svi_acd.lab.sipp import Call, CallerScript, SippProcess, SippResult, run_callers
 from svi_acd.routing.directory import DirectoryEntry
 from svi_acd.service import CallRecord, RunningService, ServiceOptions
+from svi_acd.stats.tables import StatsCall
 from tests.e2e.conftest import free_tcp_port
 from tests.e2e.runtimes import RUNTIMES, Runtime, lab_runtime, service_with, settings_for
 
@@ -84,7 +87,9 @@ async def service(
     """The service in-process, once per AGI runtime: the same flow tests pass on both."""
     runtime: Runtime = request.param
     settings = settings_for(flow_settings, runtime, lab_state)
-    options = ServiceOptions(f"sqlite:///{tmp_path / 'svi.sqlite3'}", clock=clock)
+    options = ServiceOptions(
+        f"sqlite:///{tmp_path / 'svi.sqlite3'}", clock=clock, queue_log=str(lab.queue_log)
+    )
     async with (
         lab_runtime(lab, lab_state, runtime),
         service_with(settings, options, lab) as running,
@@ -243,6 +248,30 @@ async def test_ticket_number_typed_in_the_menu_is_recorded_for_the_call(
     assert 'SET VARIABLE SVI_TICKET "20261234"' in record.commands("SET VARIABLE")
     assert ("SVI_TICKET", ("20261234", "")) in journal
     assert ("SVI_BRANCH", ("suivi",)) in journal
+
+
+async def test_the_service_counts_the_call_in_its_statistics_while_it_runs(
+    lab: Lab, lab_state: LabState, agents: list[SippProcess], service: RunningService,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    sipp = await place_call(lab_state, tmp_path, "0140000109", "4")
+    record = await record_for(service, "0140000109")
+    await journal_until(lab, record.uniqueid, "COMPLETEAGENT")
+    await sipp
+    query = select(StatsCall).where(StatsCall.callid == record.uniqueid)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while True:
+        async with AsyncSession(service.engine) as session:
+            call = (await session.execute(query)).scalar_one_or_none()
+        if call is not None and call.outcome is not None:
+            break
+        assert loop.time() < deadline, "l'appel n'a pas été importé par le service"
+        await asyncio.sleep(0.2)
+    assert (call.outcome, call.branch, call.territory, call.queue) == (
+        "answered", "telephonie", "FR", "support",
+    )  # fmt: skip
+    assert call.agent in {name for name, _ in lab_state.agents}
 
 
 def no_missing_sound_warnings(lab: Lab) -> list[str]:

@@ -67,6 +67,10 @@ queue_log=$($cli lab status --json | .venv/bin/python -c \
 echo "Dernières lignes du journal des files d'attente ($queue_log) :"
 tail -n 8 "$queue_log"
 
+say "Statistiques du jour (le service importe ce journal en continu)"
+$cli stats import --queue-log "$queue_log" >/dev/null
+$cli stats report --from "$(date +%F)" --to "$(date +%F)" --by branch --format csv
+
 say "Que se passe-t-il si… (svi-acd route)"
 $cli route --caller "0696 20 12 34" --at 2026-07-08T13:00
 $cli route --caller "+687 25 12 34" --at 2026-07-08T12:00
@@ -79,5 +83,7 @@ Le service et le laboratoire tournent (127.0.0.1 uniquement).
     $cli lab call --digits 3 --wait 2 --hold 20     # suivi d'un ticket : tapez 3
     $cli lab call --caller "0696 20 12 34"           # un appel de Martinique
   Voir ce qu'entend Asterisk : $cli lab cli 'queue show'
+  Statistiques : $cli stats report --from $(date +%F) --to $(date +%F) --by hour --format json
+  API : curl http://127.0.0.1:8080/api/etat ; curl http://127.0.0.1:8080/api/crise/messages
   Tout arrêter : bash scripts/demo.sh stop
 TEXT

@@ -16,6 +16,7 @@ import pytest
 from svi_acd.config.model import Settings
 from svi_acd.lab.runner import Lab, LabState
 from svi_acd.lab.sipp import SippProcess, agents_answering
+from tests.e2e.calls import OPEN, SHORT_TEXTS, SettableClock
 
 AGENT_COUNT = 2
 
@@ -95,3 +96,23 @@ async def agents(lab_state: LabState, tmp_path: Path) -> AsyncIterator[list[Sipp
     """SIPp phones for every lab agent: they answer after 1 s and hang up after 1 s of talk."""
     async with agents_answering(lab_state.agents, tmp_path / "agents", 1.0, 1.0) as phones:
         yield phones
+
+
+@pytest.fixture(scope="session")
+def flow_settings(lab_settings: Settings, lab: Lab) -> Settings:
+    data = lab_settings.model_dump(by_alias=True)
+    for prompt_id, text in SHORT_TEXTS.items():
+        data["annonces"][prompt_id]["texte"] = text
+    data["svi"]["noeuds"]["accueil"]["delai_s"] = 2
+    data["svi"]["noeuds"]["suivi"]["delai_s"] = 3
+    host, port = lab.agi_endpoint
+    data["service"]["agi"] = {"hote": host, "port": port}
+    data["service"]["web"] = {"hote": "127.0.0.1", "port": free_tcp_port()}
+    data["service"]["dossier_sons"] = str(lab.sounds_dir)
+    data["service"]["dossier_sons_asterisk"] = lab.paths.sounds
+    return Settings.model_validate(data)
+
+
+@pytest.fixture
+def clock() -> SettableClock:
+    return SettableClock(OPEN)

@@ -28,19 +28,13 @@ from svi_acd.lab.queue_log import QueueLogEntry, read_queue_log, wait_for_queue_
 from svi_acd.lab.runner import Lab, LabState
 from svi_acd.lab.sipp import SippProcess
 from svi_acd.service import ServiceOptions
+from tests.e2e.calls import OPEN, SettableClock, events, place_call
 from tests.e2e.runtimes import (
     lab_ami_credentials,
     lab_runtime,
     service_with,
     set_lease,
     settings_for,
-)
-from tests.e2e.test_call_flow import (  # the flow tests' settings and call helpers
-    OPEN,
-    SettableClock,
-    events,
-    flow_settings,  # noqa: F401 (fixture)
-    place_call,
 )
 
 pytestmark = pytest.mark.e2e
@@ -54,7 +48,7 @@ async def asyncagi_lab(lab: Lab, lab_state: LabState) -> AsyncIterator[Lab]:
 
 
 @pytest.fixture
-def async_settings(flow_settings: Settings, lab_state: LabState) -> Settings:  # noqa: F811
+def async_settings(flow_settings: Settings, lab_state: LabState) -> Settings:
     return settings_for(flow_settings, "asyncagi", lab_state)
 
 

@@ -10,12 +10,9 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
@@ -24,59 +21,30 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from svi_acd.config.model import Settings
 from svi_acd.directory.store import replace_directory
-from svi_acd.lab.queue_log import QueueLogEntry, read_queue_log, wait_for_queue_log
+from svi_acd.lab.queue_log import read_queue_log
 from svi_acd.lab.runner import Lab, LabState
-from svi_acd.lab.sipp import Call, CallerScript, SippProcess, SippResult, run_callers
+from svi_acd.lab.sipp import SippProcess
 from svi_acd.routing.directory import DirectoryEntry
-from svi_acd.service import CallRecord, RunningService, ServiceOptions
+from svi_acd.service import RunningService, ServiceOptions
 from svi_acd.stats.tables import StatsCall
-from tests.e2e.conftest import free_tcp_port
+from tests.e2e.calls import (
+    OPEN,
+    PARIS,
+    VIP_NUMBER,
+    SettableClock,
+    events,
+    first_new_call,
+    journal_until,
+    no_missing_sound_warnings,
+    place_call,
+    record_for,
+    serve_process,
+    sound_of,
+    wait_ready,
+)
 from tests.e2e.runtimes import RUNTIMES, Runtime, lab_runtime, service_with, settings_for
 
 pytestmark = pytest.mark.e2e
-
-PARIS = ZoneInfo("Europe/Paris")
-OPEN = datetime(2026, 7, 8, 10, 0, tzinfo=PARIS)  # a Wednesday morning
-VIP_NUMBER = "0612345678"
-# Short prompts keep each call to a few seconds; the flow is the shipped one.
-SHORT_TEXTS = {
-    "accueil": "Menu. Tapez 1, 2, 3 ou 4.",
-    "choix_invalide": "Choix invalide.",
-    "sans_reponse": "Pas de choix.",
-    "saisie_ticket": "Numéro de ticket.",
-    "ticket_invalide": "Ticket invalide.",
-    "ferme": "Fermé.",
-    "territoire_ferme": "Territoire fermé.",
-    "prochaine_ouverture": "Ouverture",
-}
-
-
-class SettableClock:
-    def __init__(self, moment: datetime) -> None:
-        self.moment = moment
-
-    def __call__(self) -> datetime:
-        return self.moment
-
-
-@pytest.fixture(scope="session")
-def flow_settings(lab_settings: Settings, lab: Lab) -> Settings:
-    data = lab_settings.model_dump(by_alias=True)
-    for prompt_id, text in SHORT_TEXTS.items():
-        data["annonces"][prompt_id]["texte"] = text
-    data["svi"]["noeuds"]["accueil"]["delai_s"] = 2
-    data["svi"]["noeuds"]["suivi"]["delai_s"] = 3
-    host, port = lab.agi_endpoint
-    data["service"]["agi"] = {"hote": host, "port": port}
-    data["service"]["web"] = {"hote": "127.0.0.1", "port": free_tcp_port()}
-    data["service"]["dossier_sons"] = str(lab.sounds_dir)
-    data["service"]["dossier_sons_asterisk"] = lab.paths.sounds
-    return Settings.model_validate(data)
-
-
-@pytest.fixture
-def clock() -> SettableClock:
-    return SettableClock(OPEN)
 
 
 @pytest.fixture(params=RUNTIMES)
@@ -98,48 +66,6 @@ async def service(
         await replace_directory(running.engine, [vip], source="test", imported_by="test")
         await running.refresh_directory()
         yield running
-
-
-def calls_from(entries: list[QueueLogEntry], uniqueid: str) -> list[tuple[str, tuple[str, ...]]]:
-    return [(entry.event, entry.data) for entry in entries if entry.call_id == uniqueid]
-
-
-async def place_call(
-    lab_state: LabState, tmp_path: Path, caller: str, digits: str = "", **script: float
-) -> asyncio.Task[SippResult]:
-    calls = (Call(caller, digits),)
-    options = {"wait_s": 1.0, "hold_s": 30.0, **script}
-    plan = CallerScript(calls=calls, exten=lab_state.support_exten, **options)
-    return asyncio.create_task(run_callers(plan, lab_state.sip_port, tmp_path / "caller"))
-
-
-async def record_for(service: RunningService, caller: str, timeout_s: float = 10) -> CallRecord:
-    """The service's record of the (single) call it received, once the flow has ended."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    while loop.time() < deadline:
-        for record in service.recent_calls.values():
-            if record.result is not None or record.error is not None:
-                return record
-        await asyncio.sleep(0.05)
-    raise TimeoutError(f"le service n'a pas terminé l'appel de {caller}")
-
-
-async def journal_until(
-    lab: Lab, uniqueid: str, event: str, timeout_s: float = 30
-) -> list[tuple[str, tuple[str, ...]]]:
-    def seen(entries: list[QueueLogEntry]) -> bool:
-        return any(e.call_id == uniqueid and e.event == event for e in entries)
-
-    return calls_from(await wait_for_queue_log(lab.queue_log, seen, timeout_s), uniqueid)
-
-
-def sound_of(service: RunningService, prompt_id: str) -> str:
-    return service.flow.prompts.sound(prompt_id)
-
-
-def events(journal: list[tuple[str, tuple[str, ...]]]) -> list[str]:
-    return [event for event, _ in journal]
 
 
 async def test_caller_presses_1_is_queued_and_answered_by_an_agent(
@@ -274,11 +200,6 @@ async def test_the_service_counts_the_call_in_its_statistics_while_it_runs(
     assert call.agent in {name for name, _ in lab_state.agents}
 
 
-def no_missing_sound_warnings(lab: Lab) -> list[str]:
-    text = lab.messages_log.read_text(encoding="utf-8", errors="replace")
-    return [line for line in text.splitlines() if "does not exist" in line and "sons" in line]
-
-
 async def test_the_prompts_the_service_plays_exist_for_asterisk(
     lab: Lab, lab_state: LabState, agents: list[SippProcess], service: RunningService,
     tmp_path: Path,
@@ -290,32 +211,6 @@ async def test_the_prompts_the_service_plays_exist_for_asterisk(
     assert all(reply.startswith("200 result=") for _, reply in record.trace)
     assert not any("result=-1" in reply for _, reply in record.trace)
     assert no_missing_sound_warnings(lab) == []
-
-
-def serve_process(settings_file: Path, tmp_path: Path, at: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "SVI_ACD_DATA": str(tmp_path / "data")}
-    command = [sys.executable, "-m", "svi_acd", "serve", "--config", str(settings_file),
-               "--clock", at, "--db", f"sqlite:///{tmp_path / 'serve.sqlite3'}"]  # fmt: skip
-    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-
-async def wait_ready(process: subprocess.Popen[bytes]) -> None:
-    assert process.stderr is not None
-    loop = asyncio.get_running_loop()
-    while True:
-        line = await loop.run_in_executor(None, process.stderr.readline)
-        if not line:
-            raise RuntimeError(f"le service s'est arrêté au démarrage (code {process.wait()})")
-        if b"Service pr\xc3\xaat" in line:
-            return
-
-
-async def first_new_call(lab: Lab, event: str, known: int, timeout_s: float = 15) -> str:
-    """The uniqueid of the first ``event`` logged after the first ``known`` queue_log lines."""
-    entries = await wait_for_queue_log(
-        lab.queue_log, lambda found: any(e.event == event for e in found[known:]), timeout_s
-    )
-    return next(e.call_id for e in entries[known:] if e.event == event)
 
 
 async def test_service_killed_in_the_middle_of_the_menu_caller_still_reaches_an_agent(

@@ -18,11 +18,10 @@ from svi_acd.config.model import Settings
 from svi_acd.lab.runner import Lab, LabState
 from svi_acd.lab.sipp import SippProcess
 from svi_acd.service import CallRecord, RunningService, ServiceOptions, start_service
-from tests.e2e.test_call_flow import (  # noqa: F401 - flow_settings is a fixture
+from tests.e2e.calls import (
     OPEN,
     SettableClock,
     events,
-    flow_settings,
     journal_until,
     no_missing_sound_warnings,
     place_call,
@@ -50,7 +49,7 @@ async def start(
 
 
 @pytest.fixture
-async def service(flow_settings: Settings, tmp_path: Path) -> AsyncIterator[RunningService]:  # noqa: F811
+async def service(flow_settings: Settings, tmp_path: Path) -> AsyncIterator[RunningService]:
     running = await start(flow_settings, tmp_path)
     try:
         yield running
@@ -156,7 +155,7 @@ def redis() -> Iterator[RedisServer]:
 
 async def test_with_two_instances_on_one_redis_a_change_made_on_either_reaches_the_other(
     lab: Lab, lab_state: LabState, agents: list[SippProcess],
-    flow_settings: Settings, redis: RedisServer, tmp_path: Path,  # noqa: F811
+    flow_settings: Settings, redis: RedisServer, tmp_path: Path,
 ) -> None:  # fmt: skip
     # A takes the lab's calls; B is a second instance whose FastAGI port the lab does not use.
     a = await start(flow_settings, tmp_path, redis_url=redis.url, database="shared.sqlite3")

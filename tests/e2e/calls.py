@@ -14,6 +14,9 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import yaml
+
+from svi_acd.config.model import Settings
 from svi_acd.lab.queue_log import QueueLogEntry, wait_for_queue_log
 from svi_acd.lab.runner import Lab, LabState
 from svi_acd.lab.sipp import Call, CallerScript, SippResult, run_callers
@@ -90,22 +93,32 @@ def no_missing_sound_warnings(lab: Lab) -> list[str]:
     return [line for line in text.splitlines() if "does not exist" in line and "sons" in line]
 
 
-def serve_process(settings_file: Path, tmp_path: Path, at: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "SVI_ACD_DATA": str(tmp_path / "data")}
+def serve_process(
+    settings: Settings, tmp_path: Path, at: datetime = OPEN, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """``svi-acd serve`` in its own process (so that a test can kill it), clock set to ``at``."""
+    settings_file = tmp_path / "svi.yaml"
+    settings_file.write_text(yaml.safe_dump(settings.model_dump(mode="json", by_alias=True)))
+    environment = {**os.environ, "SVI_ACD_DATA": str(tmp_path / "data"), **(env or {})}
+    database = f"sqlite:///{tmp_path / 'serve.sqlite3'}"
     command = [sys.executable, "-m", "svi_acd", "serve", "--config", str(settings_file),
-               "--clock", at, "--db", f"sqlite:///{tmp_path / 'serve.sqlite3'}"]  # fmt: skip
-    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+               "--clock", at.isoformat(), "--db", database]  # fmt: skip
+    return subprocess.Popen(
+        command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
 
 
-async def wait_ready(process: subprocess.Popen[bytes]) -> None:
+async def wait_ready(process: subprocess.Popen[bytes]) -> str:
+    """Wait for the service's « Service prêt » line and return it."""
     assert process.stderr is not None
     loop = asyncio.get_running_loop()
     while True:
         line = await loop.run_in_executor(None, process.stderr.readline)
         if not line:
             raise RuntimeError(f"le service s'est arrêté au démarrage (code {process.wait()})")
-        if b"Service pr\xc3\xaat" in line:
-            return
+        text = line.decode("utf-8", errors="replace")
+        if "Service prêt" in text:
+            return text
 
 
 async def first_new_call(lab: Lab, event: str, known: int, timeout_s: float = 15) -> str:

@@ -14,13 +14,11 @@ import contextlib
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import yaml
 
 from svi_acd.config.model import Endpoint, Settings
 from svi_acd.lab.dialplan import ASYNC_LEASE_S, HEARTBEAT_VARIABLE, flow_guard_s
@@ -28,7 +26,7 @@ from svi_acd.lab.queue_log import QueueLogEntry, read_queue_log, wait_for_queue_
 from svi_acd.lab.runner import Lab, LabState
 from svi_acd.lab.sipp import SippProcess
 from svi_acd.service import ServiceOptions
-from tests.e2e.calls import OPEN, SettableClock, events, place_call
+from tests.e2e.calls import OPEN, SettableClock, events, place_call, serve_process, wait_ready
 from tests.e2e.runtimes import (
     lab_ami_credentials,
     lab_runtime,
@@ -205,32 +203,15 @@ async def test_an_ami_link_cut_mid_call_is_swept_and_the_caller_reaches_the_queu
     assert entry(journal, uniqueid, "ENTERQUEUE").time - cut_at < 6
 
 
-def serve_process(settings: Settings, lab: Lab, tmp_path: Path) -> subprocess.Popen[bytes]:
-    settings_file = tmp_path / "svi.yaml"
-    settings_file.write_text(yaml.safe_dump(settings.model_dump(mode="json", by_alias=True)))
+def lab_serve_process(settings: Settings, lab: Lab, tmp_path: Path) -> subprocess.Popen[bytes]:
     credentials = lab_ami_credentials(lab)
-    env = {
-        **os.environ,
-        "SVI_ACD_DATA": str(tmp_path / "data"),
-        "SVI_ACD_AMI_USER": credentials.username,
-        "SVI_ACD_AMI_SECRET": credentials.secret,
-    }
-    command = [sys.executable, "-m", "svi_acd", "serve", "--config", str(settings_file),
-               "--clock", OPEN.isoformat(),
-               "--db", f"sqlite:///{tmp_path / 'serve.sqlite3'}"]  # fmt: skip
-    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env = {"SVI_ACD_AMI_USER": credentials.username, "SVI_ACD_AMI_SECRET": credentials.secret}
+    return serve_process(settings, tmp_path, env=env)
 
 
-async def wait_ready(process: subprocess.Popen[bytes]) -> None:
-    assert process.stderr is not None
-    loop = asyncio.get_running_loop()
-    while True:
-        line = await loop.run_in_executor(None, process.stderr.readline)
-        if not line:
-            raise RuntimeError(f"le service s'est arrêté au démarrage (code {process.wait()})")
-        if "Service prêt".encode() in line:
-            assert b"AsyncAGI" in line and "connecté".encode() in line, line
-            return
+async def wait_asyncagi_ready(process: subprocess.Popen[bytes]) -> None:
+    line = await wait_ready(process)
+    assert "AsyncAGI" in line and "connecté" in line, line
 
 
 @contextlib.asynccontextmanager
@@ -238,9 +219,9 @@ async def killed_mid_menu(
     lab: Lab, lab_state: LabState, settings: Settings, tmp_path: Path, caller: str
 ) -> AsyncIterator[tuple[str, float, asyncio.Task[object]]]:
     """A ``svi-acd serve`` process killed (SIGKILL) once the caller is in its menu."""
-    process = serve_process(settings, lab, tmp_path)
+    process = lab_serve_process(settings, lab, tmp_path)
     try:
-        await wait_ready(process)
+        await wait_asyncagi_ready(process)
         known = len(read_queue_log(lab.queue_log))
         sipp = await place_call(lab_state, tmp_path, caller, hold_s=60)
         uniqueid = (await new_call(lab, known, "SVI_CALL")).call_id

@@ -15,7 +15,6 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-import yaml
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,7 +27,6 @@ from svi_acd.routing.directory import DirectoryEntry
 from svi_acd.service import RunningService, ServiceOptions
 from svi_acd.stats.tables import StatsCall
 from tests.e2e.calls import (
-    OPEN,
     PARIS,
     VIP_NUMBER,
     SettableClock,
@@ -217,9 +215,7 @@ async def test_service_killed_in_the_middle_of_the_menu_caller_still_reaches_an_
     lab: Lab, lab_state: LabState, agents: list[SippProcess], flow_settings: Settings,
     tmp_path: Path,
 ) -> None:  # fmt: skip
-    settings_file = tmp_path / "svi.yaml"
-    settings_file.write_text(yaml.safe_dump(flow_settings.model_dump(mode="json", by_alias=True)))
-    process = serve_process(settings_file, tmp_path, OPEN.isoformat())
+    process = serve_process(flow_settings, tmp_path)
     try:
         await wait_ready(process)
         known = len(read_queue_log(lab.queue_log))

@@ -192,8 +192,16 @@ async def start_service(settings: Settings, options: ServiceOptions) -> RunningS
         service.async_agi.start()
     else:
         service.agi = FastAgiServer(lambda session: service.handle_call(session), media_deadline)
-        port = settings.service.agi.port if options.agi_port is None else options.agi_port
-        service.agi_port = await service.agi.start(settings.service.agi.host, port)
+        agi = settings.service.agi
+        port = agi.port if options.agi_port is None else options.agi_port
+        try:
+            service.agi_port = await service.agi.start(agi.host, port)
+        except OSError as exc:
+            await service.stop()
+            raise ServiceError(
+                f"le serveur FastAGI ne peut pas écouter sur {agi.host}:{port} ({exc.strerror}) : "
+                "un autre service tourne-t-il ? (service.agi ou --agi-port)"
+            ) from exc
     if ami is not None:
         ami.start()  # connects and reconnects in the background; ami.status tells where it is
     service._tasks.append(asyncio.create_task(service._refresh_forever()))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import getpass
 import json
 import sys
@@ -13,7 +12,7 @@ from svi_acd.cli_options import (
     add_config_option,
     add_db_option,
     database_url,
-    open_database,
+    run_on_database,
     settings_from,
 )
 from svi_acd.directory.csv_import import MAX_BYTES, parse_directory_csv
@@ -61,18 +60,12 @@ def import_command(args: argparse.Namespace) -> int:
         for error in result.errors:
             print(f"  {error}", file=sys.stderr)
         return 2
-    url = database_url(args, settings_from(args))
-
-    async def store() -> None:
-        engine = await open_database(url)
-        try:
-            await replace_directory(
-                engine, result.entries, source=path.name, imported_by=getpass.getuser()
-            )
-        finally:
-            await engine.dispose()
-
-    asyncio.run(store())
+    run_on_database(
+        database_url(args, settings_from(args)),
+        lambda engine: replace_directory(
+            engine, result.entries, source=path.name, imported_by=getpass.getuser()
+        ),
+    )
     total = len(result.entries)
     vip = sum(1 for entry in result.entries if entry.level == "VIP")
     print(f"Annuaire importé : {total} entrée(s) ({vip} VIP, {total - vip} P0).")
@@ -80,16 +73,10 @@ def import_command(args: argparse.Namespace) -> int:
 
 
 def list_command(args: argparse.Namespace) -> int:
-    url = database_url(args, settings_from(args))
-
-    async def read() -> list:
-        engine = await open_database(url)
-        try:
-            return await list_entries(engine, args.search)
-        finally:
-            await engine.dispose()
-
-    entries = asyncio.run(read())
+    entries = run_on_database(
+        database_url(args, settings_from(args)),
+        lambda engine: list_entries(engine, args.search),
+    )
     if args.json:
         rows = [
             {

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from datetime import datetime
@@ -14,13 +13,12 @@ from svi_acd.cli_options import (
     add_config_option,
     add_db_option,
     database_url,
-    open_database,
+    run_on_database,
     settings_from,
 )
 from svi_acd.directory.store import load_directory
 from svi_acd.french import long_moment
 from svi_acd.routing.decision import REASON_LABELS, Decision, Router
-from svi_acd.routing.directory import VipDirectory
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -102,14 +100,6 @@ def _human(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-async def _directory(url: str) -> VipDirectory:
-    engine = await open_database(url)
-    try:
-        return await load_directory(engine)
-    finally:
-        await engine.dispose()
-
-
 def route_command(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     router = Router(settings)
@@ -118,7 +108,7 @@ def route_command(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"Erreur : {exc}", file=sys.stderr)
         return 2
-    directory = asyncio.run(_directory(database_url(args, settings)))
+    directory = run_on_database(database_url(args, settings), load_directory)
     data = decision_json(router.decide(args.caller, at, directory), router)
     print(json.dumps(data, ensure_ascii=False) if args.json else _human(data))
     return 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import sys
@@ -18,7 +17,7 @@ from svi_acd.cli_options import (
     add_config_option,
     add_db_option,
     database_url,
-    open_database,
+    run_on_database,
     settings_from,
 )
 from svi_acd.stats.abandoned import abandoned_calls, forget_caller_numbers
@@ -149,16 +148,7 @@ def _thresholds(args: argparse.Namespace) -> Thresholds:
 
 
 def _run(args: argparse.Namespace, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
-    url = database_url(args, settings_from(args))
-
-    async def run() -> T:
-        engine = await open_database(url)
-        try:
-            return await work(engine)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(run())
+    return run_on_database(database_url(args, settings_from(args)), work)
 
 
 def _guarded(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:

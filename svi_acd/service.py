@@ -177,7 +177,9 @@ async def start_service(settings: Settings, options: ServiceOptions) -> RunningS
     if options.web_port != -1:
         web = settings.service.web
         port = web.port if options.web_port is None else options.web_port
-        resources = WebResources(service.crisis.messages, service.crisis.surge, service.health)
+        resources = WebResources(
+            service.crisis.messages, service.crisis.surge, service.health, engine=engine
+        )
         try:
             service.web = await start_web(settings, resources, web.host, port)
         except OSError as exc:

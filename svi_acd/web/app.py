@@ -17,13 +17,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from svi_acd.acd.control import AcdControl
 from svi_acd.config.model import Settings
 from svi_acd.prompts.crisis import CrisisMessages
 from svi_acd.prompts.crisis_errors import CrisisError, ErrorKind
 from svi_acd.prompts.surge import SurgeMonitor
 from svi_acd.web import crisis_api
-from svi_acd.web.keys import CRISIS, HEALTH, SETTINGS, SURGE
+from svi_acd.web.keys import ACD, CRISIS, ENGINE, HEALTH, SETTINGS, SURGE
 from svi_acd.web.schemas import RequestError, json_response
 
 log = logging.getLogger(__name__)
@@ -50,6 +52,8 @@ class WebResources:
     crisis: CrisisMessages
     surge: SurgeMonitor | None = None
     health: Callable[[], dict[str, Any]] = field(default=lambda: {})
+    engine: AsyncEngine | None = None  # statistics, VIP directory, accounts
+    acd: AcdControl | None = None  # None: no AMI link (agents and queues unknown)
 
 
 ResourceOpener = Callable[[], AbstractAsyncContextManager[WebResources]]
@@ -98,6 +102,8 @@ def create_app(
             app[CRISIS] = opened.crisis
             app[SURGE] = opened.surge
             app[HEALTH] = opened.health
+            app[ENGINE] = opened.engine
+            app[ACD] = opened.acd
             yield
 
     app.cleanup_ctx.append(resources)

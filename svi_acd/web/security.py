@@ -16,7 +16,17 @@ from aiohttp import web
 
 from svi_acd.prompts.crisis_store import SYSTEM_ACTOR
 
-Permission = Literal["crise:lecture", "crise:ecriture", "supervision:lecture"]
+Permission = Literal[
+    "crise:lecture",  # crisis messages, journal, surge alert
+    "crise:ecriture",  # create, change, activate, remove crisis messages
+    "supervision:lecture",  # wallboard, agents, queues, service state
+    "supervision:ecriture",  # agents (login, pause), overflow switches, caller priority
+    "statistiques:lecture",  # reports, exports
+    "annuaire:lecture",  # VIP directory
+    "annuaire:ecriture",  # VIP import and edits
+    "comptes:gestion",  # user accounts
+    "configuration:lecture",  # configuration view
+]
 ACTING_USER = web.RequestKey("acting_user", str)
 _ATTRIBUTE = "required_permission"
 

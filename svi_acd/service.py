@@ -16,6 +16,8 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from svi_acd.acd import tracker as acd_events
+from svi_acd.acd.desk import Desk
 from svi_acd.asterisk.ami import AmiConnection, AmiCredentials, AmiOptions
 from svi_acd.cli_options import open_database
 from svi_acd.clock import Clock, system_clock
@@ -87,6 +89,7 @@ class RunningService:
     agi_port: int
     ami: AmiConnection | None = None  # None when no AMI credentials are set (FastAGI only)
     async_agi: AsyncAgiRuntime | None = None
+    desk: Desk | None = None  # the ACD; None without AMI
     crisis: CrisisRuntime | None = None
     web: WebServer | None = None
     directory: VipDirectory = field(default_factory=VipDirectory)
@@ -139,6 +142,8 @@ class RunningService:
             task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.desk is not None:
+            await self.desk.stop()
         if self.async_agi is not None:
             await self.async_agi.stop()
         if self.agi is not None:
@@ -174,11 +179,20 @@ async def start_service(settings: Settings, options: ServiceOptions) -> RunningS
         settings, engine, folder, options.clock, options.redis_url, options.surge_tick_s
     )
     flow.crisis = service.crisis.source
+    if ami is not None:
+        service.desk = Desk(settings, ami, prompts.sound)
+        service.desk.attach()
+        service.desk.start()
+        flow.acd = service.desk
     if options.web_port != -1:
         web = settings.service.web
         port = web.port if options.web_port is None else options.web_port
         resources = WebResources(
-            service.crisis.messages, service.crisis.surge, service.health, engine=engine
+            service.crisis.messages,
+            service.crisis.surge,
+            service.health,
+            engine=engine,
+            acd=service.desk,
         )
         try:
             service.web = await start_web(settings, resources, web.host, port)
@@ -220,7 +234,7 @@ async def start_service(settings: Settings, options: ServiceOptions) -> RunningS
 
 
 def ami_connection(settings: Settings, options: ServiceOptions) -> AmiConnection | None:
-    """The service's AMI link, subscribed to the events its parts need (none yet for FastAGI)."""
+    """The service's AMI link, subscribed to the events its parts need (AsyncAGI, the ACD)."""
     credentials = options.ami_credentials or AmiCredentials.from_env()
     asyncagi = settings.service.agi_runtime == "asyncagi"
     if credentials is None:
@@ -237,7 +251,10 @@ def ami_connection(settings: Settings, options: ServiceOptions) -> AmiConnection
             endpoint.host,
             endpoint.port,
             credentials,
-            event_classes=ASYNCAGI_EVENT_CLASSES if asyncagi else (),
-            event_names=ASYNCAGI_EVENT_NAMES if asyncagi else (),
+            event_classes=(
+                *(ASYNCAGI_EVENT_CLASSES if asyncagi else ()),
+                *acd_events.EVENT_CLASSES,
+            ),
+            event_names=(*(ASYNCAGI_EVENT_NAMES if asyncagi else ()), *acd_events.EVENT_NAMES),
         )
     )

@@ -88,6 +88,7 @@ class QueueView:
     agents_logged_in: int
     agents_available: int  # free, not paused, not in wrap-up
     agents_busy: int
+    agents_staffed: int  # logged in, not paused, reachable: the people working the queue
     longest_wait_s: float
     vip_waiting: int
 
@@ -174,6 +175,9 @@ class Board:
                     agents_logged_in=len(logged),
                     agents_available=sum(1 for state in logged if state == "libre"),
                     agents_busy=sum(1 for state in logged if state in ("en_appel", "sonnerie")),
+                    agents_staffed=sum(
+                        1 for state in logged if state not in ("pause", "indisponible")
+                    ),
                     longest_wait_s=max((c.waited_s(now) for c in waiting), default=0.0),
                     vip_waiting=sum(1 for caller in waiting if caller.vip),
                 )

@@ -79,6 +79,7 @@ class QueueSettings(_Section):
     )
     announce_position: bool = Field(True, alias="annonce_position")
     announce_frequency_s: int = Field(60, alias="frequence_annonce_s", ge=0)
+    announce_holdtime: bool = Field(True, alias="annonce_temps_attente")
     wrapup_s: int = Field(30, alias="temps_post_appel_s", ge=0)
     ring_timeout_s: int = Field(15, alias="delai_sonnerie_s", ge=1)
     max_unanswered_before_pause: int = Field(2, alias="pause_auto_apres_non_reponses", ge=0)
@@ -110,6 +111,24 @@ class OverflowRule(_Section):
     threshold: float = Field(0, alias="seuil", ge=0)
     destination: OverflowDestination
     enabled: bool = Field(True, alias="actif")
+
+
+class CallbackSettings(_Section):
+    """How a caller who asked to be called back is dialled when their turn comes."""
+
+    # Asterisk dial string; {numero} is the caller's number as it reached the line.
+    dial: str = Field("PJSIP/{numero}@operateur", alias="canal", min_length=1)
+    ring_s: int = Field(30, alias="delai_sonnerie_s", ge=5, le=300)
+    prompt: str = Field("rappel_enregistre", alias="annonce")
+    # A place kept for a callback lapses after this time (the desk closed, nobody took it).
+    max_wait_s: int = Field(4 * 3600, alias="attente_max_s", ge=60)
+
+    @field_validator("dial")
+    @classmethod
+    def _has_number(cls, value: str) -> str:
+        if "{numero}" not in value:
+            raise ValueError("le canal de rappel doit contenir {numero}")
+        return value
 
 
 class SurgeSettings(_Section):
@@ -174,6 +193,7 @@ class Settings(_Section):
     queues: dict[str, QueueSettings] = Field(alias="files")
     default_queue: str = Field(alias="file_par_defaut")
     overflow: tuple[OverflowRule, ...] = Field((), alias="debordement")
+    callback: CallbackSettings = Field(CallbackSettings(), alias="rappel")
     crisis: CrisisSettings = Field(alias="crise")
     vip: VipSettings = Field(VipSettings(), alias="vip")
     statistics: StatisticsSettings = Field(StatisticsSettings(), alias="statistiques")
@@ -208,6 +228,16 @@ class Settings(_Section):
                 errors.append((f"svi.noeuds.{name}.file", f"file inconnue « {queue} »"))
         if self.default_queue not in self.queues:
             errors.append(("file_par_defaut", f"file inconnue « {self.default_queue} »"))
+        mailboxes = any(rule.destination.type == "messagerie" for rule in self.overflow)
+        if mailboxes and "messagerie" not in self.prompts:
+            errors.append(
+                ("annonces", "l'annonce « messagerie » manque (débordement vers messagerie)")
+            )
+        if self.callback.prompt not in self.prompts:
+            errors.append(("rappel.annonce", f"annonce inconnue « {self.callback.prompt} »"))
+        names = [rule.name for rule in self.overflow]
+        for name in sorted({name for name in names if names.count(name) > 1}):
+            errors.append(("debordement", f"nom de règle en double « {name} »"))
         for index, rule in enumerate(self.overflow):
             if rule.queue not in self.queues:
                 errors.append((f"debordement.{index}.file", f"file inconnue « {rule.queue} »"))

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
 
+from svi_acd.acd.overflow import Overflow
 from svi_acd.config.flow import (
     ClosedNode,
     CrisisNode,
@@ -72,6 +73,22 @@ class NoCrisis:
         return ()
 
 
+class QueueGate(Protocol):
+    """The ACD as the flow sees it at queue entry (``acd.desk.Desk``)."""
+
+    def at_entry(self, queue: str, caller_number: str) -> Overflow | None:
+        """The overflow rule that keeps this caller out of ``queue`` now, if any (no I/O)."""
+        ...
+
+    def note_enqueued(self, uniqueid: str, priority: int, vip: bool) -> None: ...
+
+    async def request_callback(
+        self, uniqueid: str, queue: str, caller_number: str, priority: int, position: int = 0
+    ) -> bool:
+        """Keep a place in ``queue`` that calls the caller back; False if impossible."""
+        ...
+
+
 class PromptSounds(Protocol):
     def sound(self, prompt_id: str) -> str:
         """The Asterisk sound name of a configured prompt."""
@@ -86,11 +103,12 @@ class FlowServices:
     clock: Callable[[], datetime]
     directory: Callable[[], VipDirectory] = VipDirectory
     crisis: CrisisSource = field(default_factory=NoCrisis)
+    acd: QueueGate | None = None  # None: no AMI link, no overflow at entry
 
 
 @dataclass
 class FlowResult:
-    action: Literal["queue", "hangup"]
+    action: Literal["queue", "hangup", "overflow"]
     queue: str | None = None
     priority: int = 0
     path: list[str] = field(default_factory=list)
@@ -232,17 +250,53 @@ class _Walk:
         self.result.variables[name] = value
 
     async def enqueue(self, node: QueueNode) -> None:
-        priority = (
-            self.settings.vip.queue_priority if self.decision and self.decision.priority else 0
-        )
+        vip = bool(self.decision and self.decision.priority)
+        priority = self.settings.vip.queue_priority if vip else 0
+        queue: str | None = node.queue
         branch = node.branch or self.result.variables.get(BRANCH_VARIABLE)
         if branch:
             await self.journal("SVI_BRANCH", branch, queue=node.queue)
         for name, value in self.result.variables.items():
             await self.session.set_variable(f"SVI_{name.upper()}", value)
+        gate = self.services.acd
+        overflow = gate.at_entry(node.queue, self.session.info.caller_number) if gate else None
+        if overflow is not None:
+            queue = await self.overflow(overflow, node.queue, priority)
+            if queue is None:
+                return
+        assert queue is not None
+        if gate is not None:
+            gate.note_enqueued(self.session.info.uniqueid, priority, vip)
         await self.session.set_variable("QUEUE_PRIO", str(priority))
-        await self.session.set_variable("SVI_QUEUE", node.queue)
-        self.result.action, self.result.queue, self.result.priority = "queue", node.queue, priority
+        await self.session.set_variable("SVI_QUEUE", queue)
+        self.result.action, self.result.queue, self.result.priority = "queue", queue, priority
+
+    async def overflow(self, overflow: Overflow, queue: str, priority: int) -> str | None:
+        """Send the caller where the rule says; the queue to join instead, or None."""
+        rule, target = overflow.rule, overflow.rule.destination
+        await self.journal("SVI_OVERFLOW", rule.name, overflow.destination, queue=queue)
+        if target.type == "file":
+            return target.queue
+        info = self.session.info
+        if target.type == "rappel":
+            assert self.services.acd is not None
+            placed = await self.services.acd.request_callback(
+                info.uniqueid, queue, info.caller_number, priority
+            )
+            if not placed:
+                return queue  # no way to call back: the caller waits like the others
+            await self.journal("SVI_CALLBACK", queue=queue)
+            prompt = self.settings.callback.prompt
+        elif target.type == "message":
+            prompt = target.prompt or ""
+        else:
+            prompt = "messagerie"
+            await self.session.set_variable("SVI_DEBORD_BOITE", target.mailbox or "")
+        # The dialplan plays it (svi-debordement): the service's work ends here.
+        await self.session.set_variable("SVI_DEBORD_SON", self.services.prompts.sound(prompt))
+        await self.session.set_variable("SVI_DEBORD", target.type)
+        self.result.action, self.result.queue = "overflow", queue
+        return None
 
     async def closed(self, node: ClosedNode) -> None:
         await self.session.play(self.sounds(node.prompt), escape="")

@@ -39,6 +39,8 @@ MODULES: tuple[str, ...] = (
     "res_agi",
     "app_queue", "app_playback", "app_read", "app_verbose", "app_exec", "app_stack",
     "app_userevent", "app_echo", "app_sayunixtime",
+    "app_dial",  # a callback: the placeholder's other half dials the caller back
+    "app_voicemail",  # the « messagerie » overflow destination
     "func_timeout", "func_logic", "func_strings", "func_callerid", "func_channel",
     "func_global", "func_math", "func_cut",
 )  # fmt: skip
@@ -158,6 +160,7 @@ def generate(settings: Settings, options: LabOptions) -> dict[str, str]:
         "manager.conf": manager_conf(settings, options),
         "pjsip.conf": pjsip_conf(options),
         "queues.conf": queues_conf(settings, options),
+        "voicemail.conf": voicemail_conf(settings),
         "extensions.conf": extensions_conf(
             settings, options.dialplan, agi_url=options.agi_url_for(settings)
         ),
@@ -314,7 +317,9 @@ def _queue_section(name: str, queue: QueueSettings, settings: Settings) -> list[
         "leavewhenempty = no",
         f"announce-position = {'yes' if queue.announce_position else 'no'}",
         f"announce-frequency = {queue.announce_frequency_s}",
-        "announce-holdtime = no",
+        f"announce-holdtime = {'yes' if queue.announce_holdtime else 'no'}",
+        "announce-round-seconds = 30",
+        "min-announce-frequency = 15",
         f"servicelevel = {settings.statistics.service_level_s}",
         "setinterfacevar = yes",
         "setqueueentryvar = yes",
@@ -331,6 +336,16 @@ def queues_conf(settings: Settings, options: LabOptions) -> str:
             lines += [f"member => {agent.interface},0,{agent.name}" for agent in options.agents]
         lines.append("")
     return "\n".join(lines)
+
+
+def voicemail_conf(settings: Settings) -> str:
+    """A box for each mailbox an overflow rule names (messages stay inside the lab)."""
+    boxes = sorted({rule.destination.mailbox for rule in settings.overflow
+                    if rule.destination.mailbox})  # fmt: skip
+    lines = ["[general]", "format = wav", "maxmsg = 100", "maxsecs = 180", "minsecs = 1",
+             "attach = no", "", "[default]"]  # fmt: skip
+    lines += [f"{box} => 0000,Boîte du centre de services {box}" for box in boxes]
+    return "\n".join(lines) + "\n"
 
 
 def rtp_conf(options: LabOptions) -> str:

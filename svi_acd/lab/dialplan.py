@@ -30,6 +30,8 @@ DIALPLAN_MENU_EXTEN = "3001"
 FLOW_DONE_VARIABLE = "SVI_FLOW_DONE"
 FALLBACK_CONTEXT = "svi-secours"
 AFTER_FLOW_CONTEXT = "svi-suite"
+OVERFLOW_CONTEXT = "svi-debordement"
+CALLBACK_CONTEXT = "svi-rappel"
 MENU_CONTEXT = "menu-plan"
 FALLBACK_QUEUE_LOG_EVENT = "SVI_FALLBACK"  # data: AGISTATUS, or NOSERVICE (stale heartbeat)
 ASYNC_AGI_URL = "agi:async"
@@ -68,6 +70,8 @@ def extensions_conf(settings: Settings, options: DialplanOptions, agi_url: str) 
         _support_number(options),
         _fallback(),
         _after_flow(),
+        _overflow(),
+        _callback(),
         _dialplan_menu(settings, options),
         "[agents]\n; agents receive calls only; they dial nothing.\n",
         *options.extra_contexts,
@@ -128,17 +132,52 @@ exten => s,1,Set(TIMEOUT(absolute)=0)
  same => n,Answer()
  same => n,Playback(${{SVI_FALLBACK_SOUND}})
  same => n,Queue(${{SVI_DEFAULT_QUEUE}})
+ same => n,GotoIf($["${{QUEUESTATUS}}" = "WITHDRAW"]?{OVERFLOW_CONTEXT},${{QUEUE_WITHDRAW_INFO}},1)
  same => n,Hangup()
 """  # noqa: E501
 
 
 def _after_flow() -> str:
     return f"""[{AFTER_FLOW_CONTEXT}]
-; The service finished its flow; it may leave SVI_QUEUE (and QUEUE_PRIO) to queue the caller.
-exten => s,1,GotoIf($["${{SVI_QUEUE}}" = ""]?fin)
+; The service finished its flow; it may leave SVI_QUEUE (and QUEUE_PRIO) to queue the caller,
+; or SVI_DEBORD (an overflow destination decided at entry).
+exten => s,1,GotoIf($["${{SVI_DEBORD}}" != ""]?{OVERFLOW_CONTEXT},${{SVI_DEBORD}},1)
+ same => n,GotoIf($["${{SVI_QUEUE}}" = ""]?fin)
  same => n,Queue(${{SVI_QUEUE}})
+ ; Withdrawn by the service's overflow rules (QueueWithdrawCaller): go where they said.
+ same => n,GotoIf($["${{QUEUESTATUS}}" = "WITHDRAW"]?{OVERFLOW_CONTEXT},${{QUEUE_WITHDRAW_INFO}},1)
  same => n(fin),Hangup()
 """
+
+
+def _overflow() -> str:
+    return f"""[{OVERFLOW_CONTEXT}]
+; Overflow destinations; the service sets SVI_DEBORD_FILE / _SON / _BOITE on the channel.
+exten => file,1,Set(SVI_QUEUE=${{SVI_DEBORD_FILE}})
+ same => n,Set(SVI_DEBORD=)
+ same => n,Goto({AFTER_FLOW_CONTEXT},s,1)
+exten => message,1,Playback(${{SVI_DEBORD_SON}})
+ same => n,Hangup()
+exten => rappel,1,Playback(${{SVI_DEBORD_SON}})
+ same => n,Hangup()
+exten => messagerie,1,Playback(${{SVI_DEBORD_SON}})
+ same => n,VoiceMail(${{SVI_DEBORD_BOITE}},s)
+ same => n,Hangup()
+exten => i,1,Hangup()
+"""
+
+
+def _callback() -> str:
+    return f"""[{CALLBACK_CONTEXT}]
+; A callback keeps the caller's place: this half waits in the queue at their position...
+exten => place,1,Set(QUEUE_PRIO=${{SVI_RAPPEL_PRIO}})
+ same => n,Queue(${{SVI_RAPPEL_FILE}},,,,${{SVI_RAPPEL_ATTENTE}},,,,${{SVI_RAPPEL_POSITION}})
+ same => n,Hangup()
+; ...and when an agent takes it, this half calls the caller back.
+exten => appel,1,Dial(${{SVI_RAPPEL_CANAL}},${{SVI_RAPPEL_SONNERIE}})
+ same => n,QueueLog(${{SVI_RAPPEL_FILE}},${{SVI_RAPPEL_DE}},NONE,SVI_CALLBACK_RESULT,${{DIALSTATUS}})
+ same => n,Hangup()
+"""  # noqa: E501
 
 
 def _first_menu(settings: Settings) -> MenuNode | None:

@@ -7,6 +7,7 @@ Field positions (Asterisk's queue_log documentation):
 - ``COMPLETECALLER`` / ``COMPLETEAGENT(holdtime|calltime|origposition)``
 - ``ABANDON``, ``EXITEMPTY``, ``EXITWITHTIMEOUT(position|origposition|waittime)``
 - ``EXITWITHKEY(key|position|origposition|waittime)``
+- ``WITHDRAW(position|origposition|waittime|info)``: the service's overflow took the caller out
 - ``BLINDTRANSFER(extension|context|holdtime|calltime|origposition)``,
   ``ATTENDEDTRANSFER(method|method data|holdtime|calltime|origposition)``, and the older
   ``TRANSFER(extension|context|holdtime|calltime|origposition)``
@@ -15,7 +16,8 @@ Field positions (Asterisk's queue_log documentation):
 plus the service's own events (callid = the call's uniqueid): ``SVI_CALL(territory|priority)``,
 ``SVI_BRANCH(branch)``, ``SVI_CLOSED``, ``SVI_TERRITORY_CLOSED``, ``SVI_DETERRED``,
 ``SVI_OVERFLOW(rule|destination)``, ``SVI_CALLBACK``, ``SVI_VIP(VIP|P0)``,
-``SVI_TICKET(ticket|parent ticket)``.
+``SVI_TICKET(ticket|parent ticket)``. A callback's placeholder waits as ``<uniqueid>-rappel``:
+its lines count for the caller's call.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ NUMBERS: dict[str, tuple[int | None, int | None]] = {
     "EXITEMPTY": (2, None),
     "EXITWITHTIMEOUT": (2, None),
     "EXITWITHKEY": (3, None),
+    "WITHDRAW": (2, None),  # position|origposition|waittime|info: taken out by the service
     "BLINDTRANSFER": (2, 3),
     "ATTENDEDTRANSFER": (2, 3),
     "TRANSFER": (2, 3),
@@ -53,6 +56,9 @@ SERVICE_EVENTS = frozenset(
 )
 CALL_EVENTS = QUEUE_EVENTS | SERVICE_EVENTS
 NO_CALL = frozenset({"", "NONE", "REALTIME"})
+# A callback's placeholder (``acd.desk``) waits under the caller's uniqueid plus this suffix:
+# its wait and its answer belong to the caller's call.
+CALLBACK_SUFFIX = "-rappel"
 
 
 class MalformedLine(ValueError):
@@ -115,7 +121,7 @@ def parse_line(line: str) -> QueueLogEvent | None:
     event = parts[4]
     if not event:
         raise MalformedLine("nom d'évènement vide")
-    callid = parts[1]
+    callid = parts[1].removesuffix(CALLBACK_SUFFIX)
     if event not in CALL_EVENTS or callid in NO_CALL:
         return None
     data = parts[5:]

@@ -46,6 +46,7 @@ EXIT_OUTCOMES = {
     "EXITWITHTIMEOUT": "timeout",
     "EXITEMPTY": "exit_empty",
     "EXITWITHKEY": "exit_key",
+    "WITHDRAW": "withdrawn",  # moved by an overflow rule (SVI_OVERFLOW just before)
 }
 REFUSED = {"JOINEMPTY": "join_empty", "FULL": "full", "JOINUNAVAIL": "join_empty"}
 TRANSFERS = frozenset({"BLINDTRANSFER", "ATTENDEDTRANSFER", "TRANSFER"})

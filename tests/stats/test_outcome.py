@@ -132,3 +132,36 @@ def test_lines_about_no_call_are_not_call_events() -> None:
     assert parse_line("1790000000|NONE|support|PJSIP/a|PAUSE|ticket") is None
     assert parse_line("1790000000|NONE|NONE|NONE|QUEUESTART|") is None
     assert parse_line("1790000000|c9|support|PJSIP/a|RINGCANCELED|1000") is None
+
+
+def test_caller_withdrawn_by_an_overflow_rule_is_an_overflow_not_an_abandon() -> None:
+    start = epoch("2026-10-14 10:00:00")
+    calls = calls_of(
+        [
+            f"{start}|w1|support|NONE|ENTERQUEUE||0612345601|1",
+            f"{start + 30}|w1|support|NONE|SVI_OVERFLOW|attente trop longue|message:sature",
+            f"{start + 30}|w1|support|NONE|WITHDRAW|1|1|30|message",
+        ]
+    )
+    call = calls["w1"]
+    assert (call.outcome, call.wait_s, call.category) == ("withdrawn", 30, "overflow")
+    assert call.overflow_rule == "attente trop longue"
+
+
+def test_callback_placeholder_answered_counts_once_for_the_callers_call() -> None:
+    start = epoch("2026-10-14 11:00:00")
+    calls = calls_of(
+        [
+            f"{start}|cb1|support|NONE|ENTERQUEUE||0612345602|1",
+            f"{start + 20}|cb1|support|NONE|SVI_OVERFLOW|attente trop longue|rappel",
+            f"{start + 20}|cb1|support|NONE|SVI_CALLBACK|",
+            f"{start + 20}|cb1-rappel|support|NONE|ENTERQUEUE||0612345602|1",
+            f"{start + 20}|cb1|support|NONE|WITHDRAW|2|1|20|rappel",
+            f"{start + 95}|cb1-rappel|support|PJSIP/agent-a|CONNECT|75|x.1|3",
+            f"{start + 200}|cb1-rappel|support|PJSIP/agent-a|COMPLETEAGENT|75|105|1",
+        ]
+    )
+    assert list(calls) == ["cb1"]
+    call = calls["cb1"]
+    assert (call.outcome, call.category, call.entries) == ("answered", "callback", 2)
+    assert (call.wait_s, call.talk_s, call.agent) == (95, 105, "PJSIP/agent-a")

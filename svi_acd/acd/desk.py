@@ -8,9 +8,10 @@ tick, moves waiting callers that an overflow rule catches:
   an abandon), after the destination was set on the channel; the dialplan after ``Queue()``
   sends a withdrawn caller to ``svi-debordement`` (another queue, a message, voicemail);
 - a **callback** keeps the caller's place: a placeholder (a Local channel whose uniqueid is the
-  caller's plus ``-rappel``) enters the queue at the caller's position with their priority,
+  caller's plus a suffix) enters the queue at the caller's position with their priority,
   then the caller is withdrawn, told they will be called back, and hung up. When an agent
-  takes the placeholder, its other half dials the caller back (``rappel.canal``).
+  takes the placeholder, its other half dials the caller back (``rappel.canal``). In the queue
+  the placeholder's uniqueid is ``<caller's uniqueid>-rappel;2``.
 
 Every decision is journaled in queue_log before it is carried out (``SVI_OVERFLOW`` rule |
 destination, ``SVI_CALLBACK``), so statistics explain every call even if the action fails.
@@ -188,8 +189,8 @@ class Desk:
                     "Priority": 1,
                     "Timeout": (callback.max_wait_s + 60) * 1000,
                     "CallerID": f'"Rappel" <{number}>',
-                    "ChannelId": f"{uniqueid}{CALLBACK_SUFFIX}-appel",
-                    "OtherChannelId": f"{uniqueid}{CALLBACK_SUFFIX}",
+                    # The Local channel's other half (in the queue) gets this id plus ";2".
+                    "ChannelId": f"{uniqueid}{CALLBACK_SUFFIX}",
                     "Variable": [f"{name}={value}" for name, value in variables.items()],
                 }
             )

@@ -29,7 +29,7 @@ EVENT_NAMES = (*MEMBER_EVENTS, *CALLER_EVENTS, "AgentComplete", "QueueEntry", "Q
 UNREACHABLE = {"4", "5"}  # INVALID, UNAVAILABLE
 RINGING = {"6", "7"}  # RINGING, RINGINUSE
 BUSY = {"2", "3", "8"}  # INUSE, BUSY, ONHOLD
-CALLBACK_SUFFIX = "-rappel"  # uniqueid of a placeholder keeping a callback's place
+CALLBACK_SUFFIX = "-rappel"  # in the uniqueid of a placeholder keeping a callback's place
 
 
 def _number(value: str, default: float = 0.0) -> float:
@@ -116,7 +116,7 @@ class QueueTracker:
             position=position,
             priority=int(_number(event.get("Priority"), known.priority if known else 0)),
             vip=known.vip if known else False,
-            callback=uniqueid.endswith(CALLBACK_SUFFIX),
+            callback=CALLBACK_SUFFIX in uniqueid,
         )
         self.board.put_caller(caller)
 

@@ -174,9 +174,12 @@ exten => place,1,Set(QUEUE_PRIO=${{SVI_RAPPEL_PRIO}})
  same => n,Queue(${{SVI_RAPPEL_FILE}},,,,${{SVI_RAPPEL_ATTENTE}},,,,${{SVI_RAPPEL_POSITION}})
  same => n,Hangup()
 ; ...and when an agent takes it, this half calls the caller back.
-exten => appel,1,Dial(${{SVI_RAPPEL_CANAL}},${{SVI_RAPPEL_SONNERIE}})
- same => n,QueueLog(${{SVI_RAPPEL_FILE}},${{SVI_RAPPEL_DE}},NONE,SVI_CALLBACK_RESULT,${{DIALSTATUS}})
+; The result is journaled when this half hangs up, whoever hangs up first.
+exten => appel,1,Set(CHANNEL(hangup_handler_push)={CALLBACK_CONTEXT},resultat,1)
+ same => n,Dial(${{SVI_RAPPEL_CANAL}},${{SVI_RAPPEL_SONNERIE}})
  same => n,Hangup()
+exten => resultat,1,QueueLog(${{SVI_RAPPEL_FILE}},${{SVI_RAPPEL_DE}},NONE,SVI_CALLBACK_RESULT,${{DIALSTATUS}})
+ same => n,Return()
 """  # noqa: E501
 
 

@@ -16,7 +16,7 @@ Field positions (Asterisk's queue_log documentation):
 plus the service's own events (callid = the call's uniqueid): ``SVI_CALL(territory|priority)``,
 ``SVI_BRANCH(branch)``, ``SVI_CLOSED``, ``SVI_TERRITORY_CLOSED``, ``SVI_DETERRED``,
 ``SVI_OVERFLOW(rule|destination)``, ``SVI_CALLBACK``, ``SVI_VIP(VIP|P0)``,
-``SVI_TICKET(ticket|parent ticket)``. A callback's placeholder waits as ``<uniqueid>-rappel``:
+``SVI_TICKET(ticket|parent ticket)``. A callback's placeholder waits as ``<uniqueid>-rappel;2``:
 its lines count for the caller's call.
 """
 
@@ -56,9 +56,9 @@ SERVICE_EVENTS = frozenset(
 )
 CALL_EVENTS = QUEUE_EVENTS | SERVICE_EVENTS
 NO_CALL = frozenset({"", "NONE", "REALTIME"})
-# A callback's placeholder (``acd.desk``) waits under the caller's uniqueid plus this suffix:
-# its wait and its answer belong to the caller's call.
-CALLBACK_SUFFIX = "-rappel"
+# A callback's placeholder (``acd.desk``) waits under the caller's uniqueid plus this suffix
+# (the ";2" half of a Local channel): its wait and its answer belong to the caller's call.
+CALLBACK_SUFFIX = "-rappel;2"
 
 
 class MalformedLine(ValueError):

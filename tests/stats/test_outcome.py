@@ -155,10 +155,10 @@ def test_callback_placeholder_answered_counts_once_for_the_callers_call() -> Non
             f"{start}|cb1|support|NONE|ENTERQUEUE||0612345602|1",
             f"{start + 20}|cb1|support|NONE|SVI_OVERFLOW|attente trop longue|rappel",
             f"{start + 20}|cb1|support|NONE|SVI_CALLBACK|",
-            f"{start + 20}|cb1-rappel|support|NONE|ENTERQUEUE||0612345602|1",
+            f"{start + 20}|cb1-rappel;2|support|NONE|ENTERQUEUE||0612345602|1",
             f"{start + 20}|cb1|support|NONE|WITHDRAW|2|1|20|rappel",
-            f"{start + 95}|cb1-rappel|support|PJSIP/agent-a|CONNECT|75|x.1|3",
-            f"{start + 200}|cb1-rappel|support|PJSIP/agent-a|COMPLETEAGENT|75|105|1",
+            f"{start + 95}|cb1-rappel;2|support|PJSIP/agent-a|CONNECT|75|x.1|3",
+            f"{start + 200}|cb1-rappel;2|support|PJSIP/agent-a|COMPLETEAGENT|75|105|1",
         ]
     )
     assert list(calls) == ["cb1"]

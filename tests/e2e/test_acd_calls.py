@@ -1,0 +1,232 @@
+"""The ACD end to end: priorities, agents' pauses, overflow rules and callbacks on real calls.
+
+The service runs in-process with its AMI link to the lab (the ACD needs it); agents are SIPp
+phones. Agents are paused through the service (``Desk.pause``) to hold callers in the queue,
+then unpaused to let the queue serve them; the order of service is read in queue_log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+
+from svi_acd.acd.board import AcdSnapshot
+from svi_acd.acd.desk import Desk
+from svi_acd.config.model import OverflowRule, Settings
+from svi_acd.directory.store import replace_directory
+from svi_acd.lab.queue_log import QueueLogEntry, read_queue_log, wait_for_queue_log
+from svi_acd.lab.runner import Lab, LabState
+from svi_acd.lab.sipp import SippProcess, agents_answering
+from svi_acd.routing.directory import DirectoryEntry
+from svi_acd.service import RunningService, ServiceOptions
+from tests.e2e.calls import VIP_NUMBER, SettableClock, place_call
+from tests.e2e.conftest import free_udp_block
+from tests.e2e.runtimes import lab_ami_credentials, service_with, settings_for
+
+pytestmark = pytest.mark.e2e
+QUEUE = "support"
+ACTOR = "test"
+SATURE = {"type": "message", "annonce": "sature"}
+
+
+def rule(name: str, condition: str, threshold: float, destination: dict[str, str]) -> OverflowRule:
+    return OverflowRule.model_validate(
+        {"nom": name, "file": QUEUE, "condition": condition, "seuil": threshold,
+         "destination": destination}
+    )  # fmt: skip
+
+
+def with_acd(settings: Settings, rules: tuple[OverflowRule, ...], callback_port: int = 0):
+    callback = settings.callback.model_copy(
+        update={"dial": f"PJSIP/appelants/sip:{{numero}}@127.0.0.1:{callback_port or 9}",
+                "ring_s": 10}
+    )  # fmt: skip
+    return settings.model_copy(update={"overflow": rules, "callback": callback})
+
+
+@asynccontextmanager
+async def acd_service(
+    lab: Lab, lab_state: LabState, settings: Settings, clock: SettableClock, tmp_path: Path
+) -> AsyncIterator[tuple[RunningService, Desk]]:
+    options = ServiceOptions(
+        f"sqlite:///{tmp_path / 'svi.sqlite3'}", clock=clock, web_port=-1,
+        ami_credentials=lab_ami_credentials(lab),
+    )  # fmt: skip
+    async with service_with(settings_for(settings, "fastagi", lab_state), options, lab) as running:
+        vip = DirectoryEntry("+33612345678", "Marie Dupont", "DG", "Paris", "VIP")
+        await replace_directory(running.engine, [vip], source="test", imported_by="test")
+        await running.refresh_directory()
+        desk = running.desk
+        assert desk is not None, "avec l'AMI, le service a un ACD"
+        await board_until(desk, lambda snap: snap.connected and len(snap.agents) == 2)
+        try:
+            yield running, desk
+        finally:
+            for agent in list(desk.board.agents):
+                await desk.unpause(agent, ACTOR)
+            # No call of this test may outlive it (the lab serves the whole session).
+            await lab.arx("channel request hangup all")
+
+
+async def board_until(
+    desk: Desk, condition: Callable[[AcdSnapshot], bool], timeout_s: float = 15
+) -> AcdSnapshot:
+    """Wait for the board to satisfy ``condition`` (woken by each change, no sleeping)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    version = -1
+    while True:
+        snapshot = desk.snapshot()
+        if condition(snapshot):
+            return snapshot
+        if loop.time() > deadline:
+            raise TimeoutError(f"tableau ACD : condition non atteinte ; état : {snapshot}")
+        version = await desk.wait_change(version if version >= 0 else desk.board.version, 1.0)
+
+
+async def pause_all(desk: Desk) -> None:
+    for interface in list(desk.board.agents):
+        await desk.pause(interface, "formation", ACTOR)
+    await board_until(desk, lambda snap: all(state == "pause" for _, state in snap.agents))
+
+
+async def entered(lab: Lab, number: str, timeout_s: float = 20) -> str:
+    """The uniqueid of the call from ``number`` once it is in the queue."""
+
+    def found(entries: list[QueueLogEntry]) -> bool:
+        return any(e.event == "ENTERQUEUE" and number in e.data[1:2] for e in entries)
+
+    entries = await wait_for_queue_log(lab.queue_log, found, timeout_s)
+    return next(e.call_id for e in entries if e.event == "ENTERQUEUE" and number in e.data[1:2])
+
+
+async def logged(lab: Lab, call_id: str, event: str, timeout_s: float = 30) -> QueueLogEntry:
+    def found(entries: list[QueueLogEntry]) -> bool:
+        return any(e.call_id == call_id and e.event == event for e in entries)
+
+    entries = await wait_for_queue_log(lab.queue_log, found, timeout_s)
+    return next(e for e in entries if e.call_id == call_id and e.event == event)
+
+
+def order_of(lab: Lab, event: str, call_ids: list[str]) -> list[str]:
+    return [e.call_id for e in read_queue_log(lab.queue_log)
+            if e.event == event and e.call_id in call_ids]  # fmt: skip
+
+
+async def test_vip_who_arrives_last_is_answered_first(
+    lab: Lab, lab_state: LabState, agents: list[SippProcess], flow_settings: Settings,
+    clock: SettableClock, tmp_path: Path,
+) -> None:  # fmt: skip
+    settings = with_acd(flow_settings, ())
+    async with acd_service(lab, lab_state, settings, clock, tmp_path) as (_, desk):
+        await pause_all(desk)
+        first = await place_call(lab_state, tmp_path / "a", "0140000201", "1", hold_s=40)
+        ordinary = await entered(lab, "0140000201")
+        vip_call = await place_call(lab_state, tmp_path / "b", VIP_NUMBER, "", hold_s=40)
+        vip = await entered(lab, VIP_NUMBER)
+        snapshot = await board_until(desk, lambda snap: len(snap.queues[0].waiting) == 2)
+        waiting = {caller.uniqueid: caller for caller in snapshot.queues[0].waiting}
+        assert (waiting[vip].position, waiting[ordinary].position) == (1, 2)
+        assert waiting[vip].vip and waiting[vip].priority == settings.vip.queue_priority
+        await desk.unpause(next(iter(desk.board.agents)), ACTOR)
+        await logged(lab, ordinary, "CONNECT", 40)
+        assert order_of(lab, "CONNECT", [vip, ordinary]) == [vip, ordinary]
+        await asyncio.gather(first, vip_call)
+
+
+async def test_all_agents_busy_sends_the_next_caller_to_the_overflow_destination(
+    lab: Lab, lab_state: LabState, flow_settings: Settings, clock: SettableClock,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    rules = (
+        rule("tous occupés", "aucun_agent_libre", 0, {"type": "message", "annonce": "sature"}),
+    )
+    settings = with_acd(flow_settings, rules)
+    async with (
+        agents_answering(lab_state.agents, tmp_path / "agents", 0.5, 8.0),
+        acd_service(lab, lab_state, settings, clock, tmp_path) as (service, desk),
+    ):
+        busy = [
+            await place_call(lab_state, tmp_path / f"busy{n}", f"014000030{n}", "1", hold_s=30)
+            for n in (1, 2)
+        ]
+        for n in (1, 2):
+            await logged(lab, await entered(lab, f"014000030{n}"), "CONNECT")
+        await board_until(desk, lambda snap: snap.queues[0].agents_available == 0)
+        late = await place_call(lab_state, tmp_path / "late", "0140000309", "1", hold_s=30)
+        overflow = await wait_for_queue_log(
+            lab.queue_log, lambda found: any(e.event == "SVI_OVERFLOW" for e in found), 20
+        )
+        [line] = [e for e in overflow if e.event == "SVI_OVERFLOW"]
+        assert line.data[:2] == ("tous occupés", "message:sature")
+        # Kept out of the queue: no ENTERQUEUE for that call, and the caller was hung up.
+        assert not [e for e in overflow if e.call_id == line.call_id and e.event == "ENTERQUEUE"]
+        record = service.recent_calls[line.call_id]
+        assert record.result is not None and record.result.action == "overflow"
+        assert 'SET VARIABLE SVI_DEBORD "message"' in record.commands("SET VARIABLE")
+        assert (await late).failed == 0
+        for call in busy:  # the agents hang up after their talk time
+            assert (await call).failed == 0
+
+
+async def test_caller_waiting_too_long_is_withdrawn_from_the_queue(
+    lab: Lab, lab_state: LabState, agents: list[SippProcess], flow_settings: Settings,
+    clock: SettableClock, tmp_path: Path,
+) -> None:  # fmt: skip
+    rules = (
+        rule("attente trop longue", "attente_max_s", 3, {"type": "message", "annonce": "sature"}),
+    )
+    settings = with_acd(flow_settings, rules)
+    async with acd_service(lab, lab_state, settings, clock, tmp_path) as (_, desk):
+        await pause_all(desk)
+        call = await place_call(lab_state, tmp_path, "0140000401", "1", hold_s=30)
+        uniqueid = await entered(lab, "0140000401")
+        withdrawn = await logged(lab, uniqueid, "WITHDRAW", 20)
+        journal = [e.event for e in read_queue_log(lab.queue_log) if e.call_id == uniqueid]
+        assert journal.index("SVI_OVERFLOW") < journal.index("WITHDRAW")
+        assert "ABANDON" not in journal
+        assert int(withdrawn.data[2]) >= 3  # waited at least the rule's threshold
+        assert (await call).failed == 0
+
+
+async def test_callback_keeps_the_callers_place_and_calls_them_back(
+    lab: Lab, lab_state: LabState, flow_settings: Settings, clock: SettableClock, tmp_path: Path,
+) -> None:  # fmt: skip
+    callee_port = free_udp_block(1, start=6100, end=6500)
+    # The threshold leaves time for the second caller to queue behind the first one.
+    rules = (rule("rappel", "attente_max_s", 6, {"type": "rappel"}),)
+    settings = with_acd(flow_settings, rules, callee_port)
+    async with (
+        # Agents talk long enough for the callback to reach the caller's phone.
+        agents_answering(lab_state.agents, tmp_path / "agents", 0.5, 4.0),
+        agents_answering([("rappele", callee_port)], tmp_path / "rappele", 0.5, 2.0),
+        acd_service(lab, lab_state, settings, clock, tmp_path) as (_, desk),
+    ):
+        await pause_all(desk)
+        first = await place_call(lab_state, tmp_path / "a", "0140000501", "1", hold_s=30)
+        caller = await entered(lab, "0140000501")
+        # A withheld number cannot be called back: that caller stays and waits behind.
+        second = await place_call(lab_state, tmp_path / "b", "anonymous", "1", hold_s=40)
+        other = await entered(lab, "anonymous")
+        await logged(lab, caller, "SVI_CALLBACK", 20)
+        placeholder = f"{caller}-rappel;2"
+        await logged(lab, placeholder, "ENTERQUEUE")
+        await logged(lab, caller, "WITHDRAW")
+        snapshot = await board_until(
+            desk, lambda snap: any(c.callback for c in snap.queues[0].waiting)
+        )
+        held = sorted(snapshot.queues[0].waiting, key=lambda c: c.position)
+        assert held[0].uniqueid == placeholder, "la place de l'appelant est gardée"
+        assert held[1].uniqueid == other
+        await desk.unpause(next(iter(desk.board.agents)), ACTOR)
+        await logged(lab, placeholder, "CONNECT", 30)
+        result = await logged(lab, caller, "SVI_CALLBACK_RESULT", 30)
+        assert result.data[0] == "ANSWER", "le numéro de l'appelant a été rappelé et a répondu"
+        await logged(lab, other, "CONNECT", 40)
+        assert order_of(lab, "CONNECT", [placeholder, other]) == [placeholder, other]
+        assert (await first).failed == 0
+        await second

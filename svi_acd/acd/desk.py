@@ -81,7 +81,9 @@ class Desk:
     def __post_init__(self) -> None:
         self.board = Board({name: queue.name for name, queue in self.settings.queues.items()})
         self.tracker = QueueTracker(
-            self.board, {name: queue.wrapup_s for name, queue in self.settings.queues.items()}
+            self.board,
+            {name: queue.wrapup_s for name, queue in self.settings.queues.items()},
+            self.clock,
         )
         self.switches = {rule.name: rule.enabled for rule in self.settings.overflow}
 

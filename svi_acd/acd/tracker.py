@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import replace
 
 from svi_acd.acd.board import Agent, Board, WaitingCaller
@@ -39,17 +40,19 @@ def _number(value: str, default: float = 0.0) -> float:
         return default
 
 
-def event_time(event: AmiMessage) -> float:
-    """When Asterisk raised the event (``timestampevents``), else now."""
-    return _number(event.get("Timestamp"), time.time()) or time.time()
-
-
 class QueueTracker:
     """Applies app_queue's events to ``board``; ``wrapup_s`` by queue from the settings."""
 
-    def __init__(self, board: Board, wrapup_s: dict[str, int]) -> None:
+    def __init__(
+        self, board: Board, wrapup_s: dict[str, int], clock: Callable[[], float] = time.time
+    ) -> None:
         self.board = board
         self.wrapup_s = wrapup_s
+        self.clock = clock
+
+    def event_time(self, event: AmiMessage) -> float:
+        """When Asterisk raised the event (``timestampevents``), else now."""
+        return _number(event.get("Timestamp")) or self.clock()
 
     # -- agents -----------------------------------------------------------------------------
     def _member(self, event: AmiMessage, now: float, removed: bool = False) -> None:
@@ -134,7 +137,7 @@ class QueueTracker:
     # -- dispatch ---------------------------------------------------------------------------
     def apply(self, event: AmiMessage) -> None:
         name = event.event.lower()
-        now = event_time(event)
+        now = self.event_time(event)
         if name in ("queuememberadded", "queuememberstatus", "queuememberpause", "queuemember"):
             self._member(event, now)
         elif name == "queuememberremoved":
@@ -153,7 +156,7 @@ class QueueTracker:
         vip = {uid: (c.priority, c.vip) for uid, c in self.board.callers.items()}
         self.board.agents.clear()
         self.board.callers.clear()
-        now = time.time()
+        now = self.clock()
         for event in status:
             self.apply(event)
         for uniqueid, (priority, is_vip) in vip.items():

@@ -8,11 +8,16 @@ then unpaused to let the queue serve them; the order of service is read in queue
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
+import yaml
 
 from svi_acd.acd.board import AcdSnapshot
 from svi_acd.acd.desk import Desk
@@ -230,3 +235,34 @@ async def test_callback_keeps_the_callers_place_and_calls_them_back(
         assert order_of(lab, "CONNECT", [placeholder, other]) == [placeholder, other]
         assert (await first).failed == 0
         await second
+
+
+def acd_cli(lab: Lab, lab_state: LabState, tmp_path: Path, *args: str) -> tuple[int, str, str]:
+    settings = settings_for(lab.settings, "fastagi", lab_state)
+    config = tmp_path / "svi.yaml"
+    config.write_text(yaml.safe_dump(settings.model_dump(mode="json", by_alias=True)))
+    user, secret = lab.ami_credentials()
+    env = {**os.environ, "SVI_ACD_AMI_USER": user, "SVI_ACD_AMI_SECRET": secret}
+    done = subprocess.run(
+        [sys.executable, "-m", "svi_acd", "acd", *args, "--config", str(config)],
+        env=env, capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    return done.returncode, done.stdout, done.stderr
+
+
+def test_agents_are_paused_and_resumed_from_the_command_line(
+    lab: Lab, lab_state: LabState, tmp_path: Path
+) -> None:
+    code, out, err = acd_cli(lab, lab_state, tmp_path, "pause", "PJSIP/agent1", "--motif", "ticket")
+    assert (code, err) == (0, ""), err
+    try:
+        code, out, _ = acd_cli(lab, lab_state, tmp_path, "etat", "--json")
+        agents = {agent["interface"]: agent for agent in json.loads(out)["agents"]}
+        assert (agents["PJSIP/agent1"]["etat"], agents["PJSIP/agent1"]["motif_pause"]) == (
+            "pause", "ticket")  # fmt: skip
+        assert agents["PJSIP/agent2"]["etat"] == "libre"
+    finally:
+        code, out, err = acd_cli(lab, lab_state, tmp_path, "reprise", "PJSIP/agent1")
+    assert code == 0 and "disponible" in out
+    code, _, err = acd_cli(lab, lab_state, tmp_path, "pause", "PJSIP/agent1", "--motif", "<b>")
+    assert code == 2 and "motif de pause invalide" in err

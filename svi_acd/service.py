@@ -32,6 +32,7 @@ from svi_acd.ivr.engine import FlowResult, FlowServices, run_flow
 from svi_acd.ivr.fastagi import FastAgiServer
 from svi_acd.prompts.catalog import PromptCatalog, SoundFolder
 from svi_acd.prompts.crisis_runtime import CrisisRuntime, start_crisis
+from svi_acd.routing.caller import identify
 from svi_acd.routing.decision import Router
 from svi_acd.routing.directory import VipDirectory
 from svi_acd.stats.journal import follow
@@ -98,6 +99,15 @@ class RunningService:
 
     async def refresh_directory(self) -> None:
         self.directory = await load_directory(self.engine)
+        if self.desk is not None and self.desk.board.callers:
+            # Someone listed while waiting (import, a P0 period that began) moves up now.
+            await self.desk.reprioritize(self.priority_of)
+
+    def priority_of(self, number: str) -> int:
+        """The queue priority a caller's number is entitled to today (VIP/P0 directory)."""
+        today = self.flow.clock().date()
+        status = self.directory.lookup(identify(number).e164, today)
+        return self.settings.vip.queue_priority if status.priority else 0
 
     async def _refresh_forever(self) -> None:
         while True:

@@ -24,10 +24,11 @@ import contextlib
 import logging
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from svi_acd.acd.board import AcdSnapshot, Board, QueueView
+from svi_acd.acd.board import AcdSnapshot, Board
 from svi_acd.acd.control import AcdError
 from svi_acd.acd.overflow import Overflow, at_entry, while_waiting
 from svi_acd.acd.tracker import CALLBACK_SUFFIX, EVENT_NAMES, QueueTracker
@@ -44,6 +45,8 @@ CALLBACK_PLACE_EXTEN = "place"
 CALLBACK_DIAL_EXTEN = "appel"
 TICK_S = 1.0
 CALLBACK_NUMBER = re.compile(r"\+?[0-9]{3,20}")
+AUTO_PAUSE_REASON = "absence"
+SYSTEM_ACTOR = "système"
 PAUSE_REASON = re.compile(r"[\w .'’-]{1,40}")
 
 
@@ -75,6 +78,7 @@ class Desk:
     on_journal: Callable[[AcdJournalEntry], object] | None = None
     _handled: dict[str, float] = field(default_factory=dict)  # uniqueid -> when it was moved
     _pending: dict[str, tuple[int, bool]] = field(default_factory=dict)
+    _missed: dict[str, int] = field(default_factory=dict)  # interface -> calls missed in a row
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _loop: asyncio.Task[None] | None = None
 
@@ -107,10 +111,53 @@ class Desk:
 
     def _on_event(self, event: AmiMessage) -> None:
         self.tracker.apply(event)
-        if event.event.lower() == "queuecallerjoin":
+        name = event.event.lower()
+        if name == "queuecallerjoin":
             mark = self._pending.pop(event.get("Uniqueid"), None)
             if mark is not None:
                 self.tracker.mark(event.get("Uniqueid"), *mark)
+        elif name == "agentconnect":
+            self._missed.pop(event.get("Interface"), None)
+        elif name == "agentringnoanswer":
+            self._note_missed(event.get("Interface"), event.get("Queue"))
+
+    def _note_missed(self, interface: str, queue: str) -> None:
+        """Pause an agent who let N queue calls ring in a row (« absence »), like a missed
+        hand-over: callers stop ringing an empty desk, and the supervisor sees why."""
+        queue_settings = self.settings.queues.get(queue)
+        limit = queue_settings.max_unanswered_before_pause if queue_settings else 0
+        missed = self._missed.get(interface, 0) + 1
+        self._missed[interface] = missed
+        if limit and missed >= limit:
+            self._missed.pop(interface, None)
+            self._spawn(self._auto_pause(interface, missed))
+
+    async def _auto_pause(self, interface: str, missed: int) -> None:
+        try:
+            await self.pause(interface, AUTO_PAUSE_REASON, SYSTEM_ACTOR)
+            log.warning("agent %s mis en pause après %d appels sans réponse", interface, missed)
+        except AcdError as exc:
+            log.error("pause automatique de %s impossible : %s", interface, exc.message)
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def reprioritize(self, priority_of: Callable[[str], int]) -> int:
+        """Raise the priority of waiting callers whose number became VIP/P0 (directory import,
+        a P0 period that began): ``QueueChangePriorityCaller`` moves them up at once."""
+        changed = 0
+        for caller in list(self.board.callers.values()):
+            wanted = priority_of(caller.caller) if caller.caller else 0
+            if wanted > caller.priority and not caller.callback:
+                try:
+                    await self.change_priority(caller.uniqueid, wanted, SYSTEM_ACTOR)
+                    self.tracker.mark(caller.uniqueid, wanted, True)
+                    changed += 1
+                except AcdError as exc:
+                    log.error("priorité de %s inchangée : %s", caller.uniqueid, exc.message)
+        return changed
 
     def _on_disconnect(self, reason: str) -> None:
         self.board.connected = False
@@ -227,9 +274,7 @@ class Desk:
         for move in moves:
             assert move.caller is not None
             self._handled[move.caller.uniqueid] = now
-            task = asyncio.create_task(self._move(move, snapshot.queue(move.caller.queue)))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._spawn(self._move(move))
         return moves
 
     async def _queue_log(self, queue: str, uniqueid: str, event: str, *data: str) -> None:
@@ -240,7 +285,7 @@ class Desk:
             idempotent=False,
         )  # fmt: skip
 
-    async def _move(self, move: Overflow, view: QueueView | None) -> None:
+    async def _move(self, move: Overflow) -> None:
         caller, rule = move.caller, move.rule
         assert caller is not None
         target = rule.destination
@@ -285,6 +330,7 @@ class Desk:
         entry = AcdJournalEntry(self.clock(), actor, action, subject, detail)
         self.journal.append(entry)
         del self.journal[:-1000]
+        self.board.touch()
         log.info("ACD : %s par %s sur %s %s", action, actor, subject, detail)
         if self.on_journal is not None:
             self.on_journal(entry)

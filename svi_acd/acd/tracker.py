@@ -24,7 +24,8 @@ log = logging.getLogger(__name__)
 EVENT_CLASSES = ("agent",)
 MEMBER_EVENTS = ("QueueMemberAdded", "QueueMemberRemoved", "QueueMemberStatus", "QueueMemberPause")
 CALLER_EVENTS = ("QueueCallerJoin", "QueueCallerLeave", "QueueCallerAbandon")
-EVENT_NAMES = (*MEMBER_EVENTS, *CALLER_EVENTS, "AgentComplete", "QueueEntry", "QueueMember")
+AGENT_EVENTS = ("AgentComplete", "AgentConnect", "AgentRingNoAnswer")
+EVENT_NAMES = (*MEMBER_EVENTS, *CALLER_EVENTS, *AGENT_EVENTS, "QueueEntry", "QueueMember")
 
 # Device states (ast_device_state) as app_queue reports them in ``Status``.
 UNREACHABLE = {"4", "5"}  # INVALID, UNAVAILABLE

@@ -254,3 +254,37 @@ async def test_no_overflow_on_stale_state_when_the_link_is_down(
     assert desk.at_entry("support", "0140000000") is None
     assert desk.overflow_tick() == []
     await desk.ami.close()
+
+
+async def test_agent_who_lets_calls_ring_is_paused_after_the_configured_count(
+    fake: FakeAmi, settings: Settings
+) -> None:
+    limit = settings.queues["support"].max_unanswered_before_pause
+    assert limit >= 2
+    desk = await started_desk(fake, settings, ["agent1"])
+    missed = event(Event="AgentRingNoAnswer", Queue="support", Interface="PJSIP/agent1",
+                   MemberName="agent1", RingTime=15)  # fmt: skip
+    connected = event(Event="AgentConnect", Queue="support", Interface="PJSIP/agent1",
+                      MemberName="agent1", HoldTime=3)  # fmt: skip
+    # An answered call in between starts the count again.
+    await fake.send(*[missed] * (limit - 1), connected, *[missed] * (limit - 1))
+    await fake.send(missed)
+    sent = await fake.wait_action("QueuePause")
+    assert (sent["Interface"], sent["Reason"]) == ("PJSIP/agent1", "absence")
+    assert len(fake.actions("QueuePause")) == 1
+    await until(desk, lambda: bool(desk.journal))
+    assert desk.journal[-1].actor == "système"
+    await desk.ami.close()
+
+
+async def test_caller_who_becomes_vip_while_waiting_moves_up(
+    fake: FakeAmi, settings: Settings
+) -> None:
+    desk = await started_desk(fake, settings, ["agent1"], [("c1", 1, 30), ("c2", 2, 10)])
+    changed = await desk.reprioritize(lambda number: 10 if number == "0140000000" else 0)
+    assert changed == 2  # both test callers share the listed number
+    assert {r.action["Priority"] for r in fake.actions("QueueChangePriorityCaller")} == {"10"}
+    assert all(caller.vip for caller in desk.board.callers.values())
+    # Already at that priority: nothing more is sent.
+    assert await desk.reprioritize(lambda number: 10) == 0
+    await desk.ami.close()

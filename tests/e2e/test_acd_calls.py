@@ -1,9 +1,6 @@
-"""The ACD end to end: priorities, agents' pauses, overflow rules and callbacks on real calls.
-
-The service runs in-process with its AMI link to the lab (the ACD needs it); agents are SIPp
-phones. Agents are paused through the service (``Desk.pause``) to hold callers in the queue,
-then unpaused to let the queue serve them; the order of service is read in queue_log.
-"""
+"""The ACD end to end: priorities, agents' pauses, overflow rules and callbacks on real calls
+(helpers in ``tests/e2e/acd.py``); agents are SIPp phones; the order of service is read in
+queue_log."""
 
 from __future__ import annotations
 
@@ -12,114 +9,31 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
 import yaml
 
-from svi_acd.acd.board import AcdSnapshot
-from svi_acd.acd.desk import Desk
-from svi_acd.config.model import OverflowRule, Settings
-from svi_acd.directory.store import replace_directory
-from svi_acd.lab.queue_log import QueueLogEntry, read_queue_log, wait_for_queue_log
+from svi_acd.config.model import Settings
+from svi_acd.lab.queue_log import read_queue_log, wait_for_queue_log
 from svi_acd.lab.runner import Lab, LabState
 from svi_acd.lab.sipp import SippProcess, agents_answering
-from svi_acd.routing.directory import DirectoryEntry
-from svi_acd.service import RunningService, ServiceOptions
+from tests.e2e.acd import (
+    ACTOR,
+    acd_service,
+    board_until,
+    entered,
+    logged,
+    order_of,
+    pause_all,
+    rule,
+    with_acd,
+)
 from tests.e2e.calls import VIP_NUMBER, SettableClock, place_call
 from tests.e2e.conftest import free_udp_block
-from tests.e2e.runtimes import lab_ami_credentials, service_with, settings_for
+from tests.e2e.runtimes import settings_for
 
 pytestmark = pytest.mark.e2e
-QUEUE = "support"
-ACTOR = "test"
-SATURE = {"type": "message", "annonce": "sature"}
-
-
-def rule(name: str, condition: str, threshold: float, destination: dict[str, str]) -> OverflowRule:
-    return OverflowRule.model_validate(
-        {"nom": name, "file": QUEUE, "condition": condition, "seuil": threshold,
-         "destination": destination}
-    )  # fmt: skip
-
-
-def with_acd(settings: Settings, rules: tuple[OverflowRule, ...], callback_port: int = 0):
-    callback = settings.callback.model_copy(
-        update={"dial": f"PJSIP/appelants/sip:{{numero}}@127.0.0.1:{callback_port or 9}",
-                "ring_s": 10}
-    )  # fmt: skip
-    return settings.model_copy(update={"overflow": rules, "callback": callback})
-
-
-@asynccontextmanager
-async def acd_service(
-    lab: Lab, lab_state: LabState, settings: Settings, clock: SettableClock, tmp_path: Path
-) -> AsyncIterator[tuple[RunningService, Desk]]:
-    options = ServiceOptions(
-        f"sqlite:///{tmp_path / 'svi.sqlite3'}", clock=clock, web_port=-1,
-        ami_credentials=lab_ami_credentials(lab),
-    )  # fmt: skip
-    async with service_with(settings_for(settings, "fastagi", lab_state), options, lab) as running:
-        vip = DirectoryEntry("+33612345678", "Marie Dupont", "DG", "Paris", "VIP")
-        await replace_directory(running.engine, [vip], source="test", imported_by="test")
-        await running.refresh_directory()
-        desk = running.desk
-        assert desk is not None, "avec l'AMI, le service a un ACD"
-        await board_until(desk, lambda snap: snap.connected and len(snap.agents) == 2)
-        try:
-            yield running, desk
-        finally:
-            for agent in list(desk.board.agents):
-                await desk.unpause(agent, ACTOR)
-            # No call of this test may outlive it (the lab serves the whole session).
-            await lab.arx("channel request hangup all")
-
-
-async def board_until(
-    desk: Desk, condition: Callable[[AcdSnapshot], bool], timeout_s: float = 15
-) -> AcdSnapshot:
-    """Wait for the board to satisfy ``condition`` (woken by each change, no sleeping)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    version = -1
-    while True:
-        snapshot = desk.snapshot()
-        if condition(snapshot):
-            return snapshot
-        if loop.time() > deadline:
-            raise TimeoutError(f"tableau ACD : condition non atteinte ; état : {snapshot}")
-        version = await desk.wait_change(version if version >= 0 else desk.board.version, 1.0)
-
-
-async def pause_all(desk: Desk) -> None:
-    for interface in list(desk.board.agents):
-        await desk.pause(interface, "formation", ACTOR)
-    await board_until(desk, lambda snap: all(state == "pause" for _, state in snap.agents))
-
-
-async def entered(lab: Lab, number: str, timeout_s: float = 20) -> str:
-    """The uniqueid of the call from ``number`` once it is in the queue."""
-
-    def found(entries: list[QueueLogEntry]) -> bool:
-        return any(e.event == "ENTERQUEUE" and number in e.data[1:2] for e in entries)
-
-    entries = await wait_for_queue_log(lab.queue_log, found, timeout_s)
-    return next(e.call_id for e in entries if e.event == "ENTERQUEUE" and number in e.data[1:2])
-
-
-async def logged(lab: Lab, call_id: str, event: str, timeout_s: float = 30) -> QueueLogEntry:
-    def found(entries: list[QueueLogEntry]) -> bool:
-        return any(e.call_id == call_id and e.event == event for e in entries)
-
-    entries = await wait_for_queue_log(lab.queue_log, found, timeout_s)
-    return next(e for e in entries if e.call_id == call_id and e.event == event)
-
-
-def order_of(lab: Lab, event: str, call_ids: list[str]) -> list[str]:
-    return [e.call_id for e in read_queue_log(lab.queue_log)
-            if e.event == event and e.call_id in call_ids]  # fmt: skip
 
 
 async def test_vip_who_arrives_last_is_answered_first(

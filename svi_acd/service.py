@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +45,7 @@ from svi_acd.web.server import WebServer, start_web
 log = logging.getLogger(__name__)
 
 DIRECTORY_REFRESH_S = 30.0
+OVERFLOW_LEASE_S = 3.0  # renewed every second by the instance that sweeps overflow rules
 RECENT_CALLS = 500  # kept in memory for support and tests; caller numbers stay out of them
 
 
@@ -190,7 +193,9 @@ async def start_service(settings: Settings, options: ServiceOptions) -> RunningS
     )
     flow.crisis = service.crisis.source
     if ami is not None:
+        live, holder = service.crisis.live, f"{socket.gethostname()}:{os.getpid()}"
         service.desk = Desk(settings, ami, prompts.sound)
+        service.desk.leader = lambda: live.lease("acd-debordement", holder, OVERFLOW_LEASE_S)
         service.desk.attach()
         service.desk.start()
         flow.acd = service.desk

@@ -24,7 +24,7 @@ import contextlib
 import logging
 import re
 import time
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,6 +76,8 @@ class Desk:
     switches: dict[str, bool] = field(default_factory=dict)  # overflow rule -> enabled
     journal: list[AcdJournalEntry] = field(default_factory=list)
     on_journal: Callable[[AcdJournalEntry], object] | None = None
+    # Several instances on one Asterisk: only the lease holder moves waiting callers.
+    leader: Callable[[], Awaitable[bool]] | None = None
     _handled: dict[str, float] = field(default_factory=dict)  # uniqueid -> when it was moved
     _pending: dict[str, tuple[int, bool]] = field(default_factory=dict)
     _missed: dict[str, int] = field(default_factory=dict)  # interface -> calls missed in a row
@@ -253,7 +255,8 @@ class Desk:
         while True:
             await asyncio.sleep(TICK_S)
             try:
-                self.overflow_tick()
+                if self.leader is None or await self.leader():
+                    self.overflow_tick()
             except Exception:
                 log.exception("débordement : évaluation impossible (les appelants restent en file)")
 

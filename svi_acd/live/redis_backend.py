@@ -57,6 +57,21 @@ return false
 """
 
 
+# KEYS[1] lease key; ARGV[1] holder, ARGV[2] TTL in ms. Renew if held, else take if free.
+_LEASE = """
+local current = redis.call('GET', KEYS[1])
+if current == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+if not current then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0
+"""
+
+
 class RedisLiveState(LocalSnapshot):
     def __init__(self, url: str, reload: Reload, window_s: int, prefix: str = "svi-acd") -> None:
         super().__init__()
@@ -73,6 +88,8 @@ class RedisLiveState(LocalSnapshot):
             retry=Retry(NoBackoff(), 0),
         )
         self._store = self._client.register_script(_STORE_IF_NEWER)
+        self._lease = self._client.register_script(_LEASE)
+        self._prefix = prefix
         self._local_arrivals = ArrivalWindow(window_s)
         self._pending: Counter[int] = Counter()
         self._healthy = False
@@ -124,6 +141,16 @@ class RedisLiveState(LocalSnapshot):
         self._task = asyncio.create_task(self._listen_forever(), name="redis-live-state")
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self._first_attempt.wait(), wait_s)
+
+    async def lease(self, name: str, holder: str, ttl_s: float) -> bool:
+        """Held in Redis with a TTL; with Redis unreachable nobody holds it (the work waits
+        rather than being done twice)."""
+        key = f"{self._prefix}:bail:{name}"
+        try:
+            return bool(await self._lease(keys=[key], args=[holder, round(ttl_s * 1000)]))
+        except FAILURES as exc:
+            self._degraded(exc)
+            return False
 
     async def stop(self) -> None:
         if self._task is not None:

@@ -73,6 +73,13 @@ class LiveState(Protocol):
 
     def status(self) -> LiveStatus: ...
 
+    async def lease(self, name: str, holder: str, ttl_s: float) -> bool:
+        """Take or renew the lease ``name`` for ``holder``; True while ``holder`` holds it.
+
+        One instance among several does what must be done once (the ACD's overflow sweep).
+        """
+        ...
+
     async def start(self, initial: CrisisSnapshot) -> None: ...
 
     async def stop(self) -> None: ...
@@ -136,6 +143,9 @@ class InProcessLiveState(LocalSnapshot):
 
     def note_arrival(self, at: float) -> None:
         self._arrivals.add(at)
+
+    async def lease(self, name: str, holder: str, ttl_s: float) -> bool:
+        return True  # alone in its process: it holds every lease
 
     async def arrivals(self, now: float, window_s: int) -> int:
         return self._arrivals.count(now, window_s)

@@ -143,6 +143,19 @@ async def test_call_arrivals_are_counted_across_instances(instances: list[Instan
     assert await live_a.arrivals(now + 120, 60) == 0
 
 
+async def test_one_instance_at_a_time_holds_the_overflow_lease(instances: list[Instance]) -> None:
+    (live_a, _), (live_b, _) = instances
+    assert await live_a.lease("acd-debordement", "a", 0.3)
+    assert await live_a.lease("acd-debordement", "a", 0.3), "the holder renews it"
+    assert not await live_b.lease("acd-debordement", "b", 0.3)
+    # The holder stops renewing (it died): the lease lapses and the other instance takes it.
+    deadline = time.monotonic() + 5
+    while not await live_b.lease("acd-debordement", "b", 0.3):
+        assert time.monotonic() < deadline, "le bail aurait dû expirer"
+        await asyncio.sleep(0.05)
+    assert not await live_a.lease("acd-debordement", "a", 0.3)
+
+
 async def test_an_instance_started_while_redis_is_down_answers_from_the_database(
     settings: Settings, shared_engine: AsyncEngine, tmp_path: Path, redis: RedisServer,
 ) -> None:  # fmt: skip

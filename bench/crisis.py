@@ -95,6 +95,22 @@ def instance_b(settings: Settings, workdir: Path, db_url: str, web_port: int) ->
     return process
 
 
+def api_token(workdir: Path, db_url: str) -> str:
+    """A supervisor account and its API token on the shared database (``svi-acd user``)."""
+    cli = [sys.executable, "-m", "svi_acd", "user"]
+    env = {**os.environ, "SVI_ACD_DATA": str(workdir)}
+    subprocess.run(
+        [*cli, "add", "banc.essai", "--role", "superviseur", "--password-stdin", "--db", db_url],
+        input="mot de passe du banc d'essai\n", text=True, check=True, env=env,
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    created = subprocess.run(
+        [*cli, "token", "banc.essai", "--name", "banc crise", "--db", db_url],
+        capture_output=True, text=True, check=True, env=env,
+    )  # fmt: skip
+    return created.stdout.strip()
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
@@ -131,8 +147,9 @@ async def main() -> None:
             web_port = free_port()
             b_process = instance_b(settings, workdir, db_url, web_port)
             api = f"http://127.0.0.1:{web_port}/api/crise/messages"
+            token = api_token(workdir, db_url)
             try:
-                rows = await measure(a, use, applied, api, lab, state, workdir, args)
+                rows = await measure(a, use, applied, api, token, lab, state, workdir, args)
             finally:
                 b_process.terminate()
                 b_process.wait()
@@ -146,13 +163,13 @@ async def main() -> None:
               f"{percentile(values, 0.99):>9.1f} {max(values):>9.1f}{extra}")  # fmt: skip
 
 
-async def measure(a, use, applied, api, lab, state, workdir, args):  # type: ignore[no-untyped-def]
+async def measure(a, use, applied, api, token, lab, state, workdir, args):  # type: ignore[no-untyped-def]
     api_ms: list[float] = []
     seen_ms: list[float] = []
     used_ms: list[float] = []
     setup_ms: list[float] = []
     misses = 0
-    async with aiohttp.ClientSession() as http:
+    async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"}) as http:
         created = await http.post(api, json={"texte": message_text(0), "actif": True})
         message = (await created.json())["message"]
         url, version = f"{api}/{message['id']}", message["version"]

@@ -13,6 +13,9 @@ SYSTEM_PACKAGES=(
   "debootstrap:debootstrap"
   "sipp:sip-tester"
   "redis-server:redis-server"
+  "nodejs:nodejs"
+  "npm:npm"
+  "chromium:chromium"
 )
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
@@ -51,4 +54,22 @@ make_venv() {
   .venv/bin/pip install -q --disable-pip-version-check -e ".[${1:-test}]" 2>&1 \
     | grep -v "is ignored: it is neither a file nor a directory" || true
   .venv/bin/python -c 'import svi_acd' || die "l'installation du projet a échoué"
+}
+
+# The web pages' front-end packages (DSFR, axe-core for the accessibility tests) come from npm
+# and are served locally: install them once, from the lock file when there is one.
+# --ignore-scripts: nothing from the registry runs on this machine (the DSFR needs no build).
+install_web_assets() {
+  local assets=svi_acd/web/assets
+  [ -d "$assets/node_modules/@gouvfr/dsfr/dist" ] && [ -d "$assets/node_modules/axe-core" ] \
+    && return 0
+  command -v npm >/dev/null || die "npm absent : installez le paquet Debian npm."
+  say "Ressources web (DSFR, axe-core) depuis npm"
+  if [ -f "$assets/package-lock.json" ]; then
+    (cd "$assets" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) \
+      || die "npm ci a échoué dans $assets (registre npm injoignable ?)"
+  else
+    (cd "$assets" && npm install --ignore-scripts --no-audit --no-fund --loglevel=error) \
+      || die "npm install a échoué dans $assets (registre npm injoignable ?)"
+  fi
 }

@@ -25,6 +25,7 @@ fi
 
 install_system_packages
 make_venv test
+install_web_assets
 mkdir -p "$SVI_ACD_DATA"
 
 say "Configuration livrée"
@@ -32,6 +33,27 @@ $cli config check
 
 say "Annuaire VIP de démonstration (lab/demo/annuaire-vip.csv)"
 $cli vip import lab/demo/annuaire-vip.csv
+
+say "Comptes de démonstration des pages web et de l'API"
+# One account per role, a fresh password at each run (kept in $SVI_ACD_DATA, readable by you
+# only), and an API token for the supervisor: the API refuses calls without one.
+accounts_file="$SVI_ACD_DATA/demo-comptes.txt"
+token_file="$SVI_ACD_DATA/demo-jeton.txt"
+existing=$($cli user list --json)
+(umask 077; : >"$accounts_file")
+for role in superviseur consultation admin; do
+  login="demo.$role"
+  password=$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(12))')
+  if printf '%s' "$existing" | grep -q "\"$login\""; then
+    printf '%s\n' "$password" | $cli user passwd "$login" --password-stdin >/dev/null
+  else
+    printf '%s\n' "$password" | $cli user add "$login" --role "$role" --password-stdin >/dev/null
+  fi
+  printf '%-18s %s\n' "$login" "$password" >>"$accounts_file"
+done
+(umask 077; $cli user token demo.superviseur --name "démonstration" 2>/dev/null >"$token_file")
+token=$(cat "$token_file")
+echo "Identifiants : $accounts_file ; jeton d'API du superviseur : $token_file"
 
 say "Laboratoire Asterisk sur 127.0.0.1 (la première fois : construction du chroot, ~1 min)"
 $cli lab up
@@ -84,6 +106,9 @@ Le service et le laboratoire tournent (127.0.0.1 uniquement).
     $cli lab call --caller "0696 20 12 34"           # un appel de Martinique
   Voir ce qu'entend Asterisk : $cli lab cli 'queue show'
   Statistiques : $cli stats report --from $(date +%F) --to $(date +%F) --by hour --format json
-  API : curl http://127.0.0.1:8080/api/etat ; curl http://127.0.0.1:8080/api/crise/messages
+  Pages web : http://127.0.0.1:8080/ (identifiants dans $accounts_file)
+  API (jeton du superviseur dans $token_file) :
+    curl -H "Authorization: Bearer $token" http://127.0.0.1:8080/api/etat
+    curl -H "Authorization: Bearer $token" http://127.0.0.1:8080/api/crise/messages
   Tout arrêter : bash scripts/demo.sh stop
 TEXT

@@ -7,6 +7,7 @@ source scripts/common.sh
 
 install_system_packages
 make_venv test
+install_web_assets
 
 say "ruff"
 .venv/bin/ruff check .

@@ -23,8 +23,10 @@ COMMAND_MODULES: tuple[str, ...] = (
     "svi_acd.db.commands",
     "svi_acd.stats.commands",
     "svi_acd.prompts.commands",
+    "svi_acd.accounts.commands",
     "svi_acd.serve",
     "svi_acd.lab.commands",
+    "svi_acd.acd.commands",
 )
 
 

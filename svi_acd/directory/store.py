@@ -2,13 +2,16 @@
 
 An import replaces the directory in one transaction, so callers never meet a half-imported
 directory, and leaves a line in ``vip_imports`` (who, when, which file, how many entries).
+The admin page also adds, changes or removes one entry at a time (``save_entry``,
+``delete_entry``); the service re-reads the directory periodically either way.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Date, DateTime, Integer, String, delete, func, insert, select
+from sqlalchemy import Date, DateTime, Integer, String, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -68,8 +71,40 @@ async def replace_directory(
         )
 
 
-async def list_entries(engine: AsyncEngine, search: str | None = None) -> list[DirectoryEntry]:
-    query = select(VipEntryRow).order_by(VipEntryRow.name, VipEntryRow.number, VipEntryRow.start)
+@dataclass(frozen=True)
+class StoredEntry:
+    """An entry and its row id, for the pages that edit one entry."""
+
+    id: int
+    entry: DirectoryEntry
+
+
+@dataclass(frozen=True)
+class ImportRecord:
+    imported_at: datetime
+    imported_by: str
+    source: str
+    entries: int
+
+
+def _entry_of(row: VipEntryRow) -> DirectoryEntry:
+    return DirectoryEntry(
+        number=row.number,
+        name=row.name,
+        entity=row.entity,
+        site=row.site,
+        level=row.level,  # type: ignore[arg-type]
+        start=row.start,
+        end=row.end,
+    )
+
+
+async def list_stored(
+    engine: AsyncEngine, search: str | None = None, limit: int | None = None
+) -> list[StoredEntry]:
+    query = select(VipEntryRow).order_by(
+        VipEntryRow.name, VipEntryRow.number, VipEntryRow.start, VipEntryRow.id
+    )
     if search:
         # Bound parameters, and % or _ typed by the user are literal characters, not wildcards.
         text = search.lower()
@@ -78,20 +113,64 @@ async def list_entries(engine: AsyncEngine, search: str | None = None) -> list[D
             | func.lower(VipEntryRow.entity).contains(text, autoescape=True)
             | VipEntryRow.number.contains(text, autoescape=True)
         )
+    if limit is not None:
+        query = query.limit(limit)
     async with AsyncSession(engine) as session:
         rows = (await session.execute(query)).scalars().all()
-    return [
-        DirectoryEntry(
-            number=row.number,
-            name=row.name,
-            entity=row.entity,
-            site=row.site,
-            level=row.level,  # type: ignore[arg-type]
-            start=row.start,
-            end=row.end,
+    return [StoredEntry(row.id, _entry_of(row)) for row in rows]
+
+
+async def list_entries(engine: AsyncEngine, search: str | None = None) -> list[DirectoryEntry]:
+    return [stored.entry for stored in await list_stored(engine, search)]
+
+
+async def count_entries(engine: AsyncEngine) -> int:
+    async with engine.connect() as connection:
+        return int(await connection.scalar(select(func.count(VipEntryRow.id))) or 0)
+
+
+async def get_entry(engine: AsyncEngine, entry_id: int) -> StoredEntry | None:
+    async with AsyncSession(engine) as session:
+        row = await session.get(VipEntryRow, entry_id)
+        return StoredEntry(row.id, _entry_of(row)) if row is not None else None
+
+
+async def entries_for_number(engine: AsyncEngine, number: str) -> list[StoredEntry]:
+    query = select(VipEntryRow).where(VipEntryRow.number == number).order_by(VipEntryRow.id)
+    async with AsyncSession(engine) as session:
+        rows = (await session.execute(query)).scalars().all()
+    return [StoredEntry(row.id, _entry_of(row)) for row in rows]
+
+
+async def save_entry(
+    engine: AsyncEngine, entry: DirectoryEntry, entry_id: int | None = None
+) -> int:
+    """Add an entry (``entry_id`` None) or replace one; its id (0: no such entry)."""
+    async with engine.begin() as connection:
+        if entry_id is None:
+            result = await connection.execute(insert(VipEntryRow).values(**_row(entry)))
+            [new_id] = result.inserted_primary_key or (0,)
+            return int(new_id)
+        result = await connection.execute(
+            update(VipEntryRow).where(VipEntryRow.id == entry_id).values(**_row(entry))
         )
-        for row in rows
-    ]
+        return entry_id if result.rowcount == 1 else 0
+
+
+async def delete_entry(engine: AsyncEngine, entry_id: int) -> bool:
+    async with engine.begin() as connection:
+        result = await connection.execute(delete(VipEntryRow).where(VipEntryRow.id == entry_id))
+        return result.rowcount == 1
+
+
+async def last_import(engine: AsyncEngine) -> ImportRecord | None:
+    query = select(VipImportRow).order_by(VipImportRow.id.desc()).limit(1)
+    async with AsyncSession(engine) as session:
+        row = (await session.execute(query)).scalars().first()
+    if row is None:
+        return None
+    at = row.imported_at if row.imported_at.tzinfo else row.imported_at.replace(tzinfo=UTC)
+    return ImportRecord(at, row.imported_by, row.source, row.entries)
 
 
 async def load_directory(engine: AsyncEngine) -> VipDirectory:

@@ -1,4 +1,4 @@
-"""The aiohttp application: JSON API under ``/api/`` (pages and authentication come later).
+"""The aiohttp application: HTML pages, the JSON API under ``/api/`` and static files.
 
 ``create_app(settings, open_resources)``: ``open_resources`` is an async context manager
 factory that yields the objects handlers use (``WebResources``); the app enters it in its
@@ -6,6 +6,9 @@ factory that yields the objects handlers use (``WebResources``); the app enters 
 tests and a stand-alone web process open their own (database engine, live state…).
 
 Every error under ``/api/`` is JSON: ``{"erreur": "phrase en français", …details}``.
+
+Static files: the DSFR from npm (``assets/node_modules/@gouvfr/dsfr/dist``) at
+``/static/dsfr/`` and the service's own CSS/JS (``static/``) at ``/static/app/``.
 """
 
 from __future__ import annotations
@@ -14,17 +17,32 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from svi_acd.accounts.store import AccountStore
 from svi_acd.acd.control import AcdControl
 from svi_acd.config.model import Settings
 from svi_acd.prompts.crisis import CrisisMessages
 from svi_acd.prompts.crisis_errors import CrisisError, ErrorKind
 from svi_acd.prompts.surge import SurgeMonitor
-from svi_acd.web import crisis_api
+from svi_acd.web import (
+    account_pages,
+    acd_api,
+    auth,
+    crisis_api,
+    crisis_pages,
+    journal_pages,
+    openapi,
+    stats_api,
+    stats_pages,
+    supervision,
+    vip_pages,
+)
 from svi_acd.web.keys import ACD, CRISIS, ENGINE, HEALTH, SETTINGS, SURGE
 from svi_acd.web.schemas import RequestError, json_response
 
@@ -54,6 +72,7 @@ class WebResources:
     health: Callable[[], dict[str, Any]] = field(default=lambda: {})
     engine: AsyncEngine | None = None  # statistics, VIP directory, accounts
     acd: AcdControl | None = None  # None: no AMI link (agents and queues unknown)
+    accounts: AccountStore | None = None  # None: an AccountStore on ``engine``
 
 
 ResourceOpener = Callable[[], AbstractAsyncContextManager[WebResources]]
@@ -90,12 +109,37 @@ Middleware = Callable[
 ]
 
 
+WEB_DIR = Path(__file__).parent
+DSFR_DIST = WEB_DIR / "assets" / "node_modules" / "@gouvfr" / "dsfr" / "dist"
+APP_STATIC = WEB_DIR / "static"
+
+
+@cache
+def _warn_dsfr_missing(folder: Path) -> None:
+    log.warning(
+        "DSFR introuvable (%s) : les pages s'affichent sans leur style. Lancez « npm ci » dans "
+        "svi_acd/web/assets (scripts/test.sh et scripts/demo.sh le font).",
+        folder,
+    )
+
+
+def add_static_routes(app: web.Application, dsfr: Path | None = None) -> None:
+    dsfr = dsfr or DSFR_DIST
+    if (dsfr / "dsfr.min.css").is_file():
+        app.router.add_static("/static/dsfr/", dsfr, append_version=False)
+    else:
+        _warn_dsfr_missing(dsfr)
+    app.router.add_static("/static/app/", APP_STATIC)
+
+
 def create_app(
     settings: Settings, open_resources: ResourceOpener, middlewares: Sequence[Middleware] = ()
 ) -> web.Application:
-    """``middlewares`` run inside the JSON error handler: authentication plugs in there."""
-    app = web.Application(middlewares=[api_errors, *middlewares])
+    """``middlewares`` run inside the JSON error handler and the authentication middleware
+    (which every request meets: see ``svi_acd.web.auth``)."""
+    app = web.Application(middlewares=[api_errors, auth.authentication, *middlewares])
     app[SETTINGS] = settings
+    auth.install(app)
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
         async with open_resources() as opened:
@@ -104,8 +148,22 @@ def create_app(
             app[HEALTH] = opened.health
             app[ENGINE] = opened.engine
             app[ACD] = opened.acd
+            accounts = opened.accounts
+            if accounts is None and opened.engine is not None:
+                accounts = AccountStore(opened.engine)
+            app[auth.ACCOUNTS] = accounts
             yield
 
     app.cleanup_ctx.append(resources)
+    add_static_routes(app)
+    app.add_routes(account_pages.routes)
     app.add_routes(crisis_api.routes)
+    app.add_routes(acd_api.routes)
+    app.add_routes(stats_pages.routes)
+    app.add_routes(stats_api.routes)
+    app.add_routes(openapi.routes)
+    app.add_routes(journal_pages.routes)
+    app.add_routes(crisis_pages.routes)
+    supervision.install(app)  # routes, and the shutdown hook that ends the live streams
+    app.add_routes(vip_pages.routes)
     return app

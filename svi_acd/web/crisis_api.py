@@ -7,6 +7,8 @@ is sent (field ``fichier``; the other fields as in JSON, ``portee`` and ``valeur
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
@@ -15,7 +17,6 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from svi_acd.prompts.crisis import (
     Change,
-    CrisisMessages,
     MessageRequest,
     Recording,
 )
@@ -32,6 +33,7 @@ routes = web.RouteTableDef()
 
 FORM_OVERHEAD = 64 * 1024  # multipart boundaries and the small fields around the file
 FIELD_MAX = 16 * 1024
+FIELDS_MAX = 100
 CHUNK = 64 * 1024
 _TRUE = {"oui", "true", "1", "on", "vrai", "yes"}
 _FALSE = {"non", "false", "0", "off", "faux", "no"}
@@ -73,6 +75,20 @@ class MessageIn(_Model):
     incident: str | None = Field(None, max_length=1000)
     actif: bool = False
     rappel_portail: bool | None = None
+
+    def request(self, recording: Recording | None = None) -> MessageRequest:
+        return MessageRequest(
+            text=self.texte,
+            recording=recording,
+            label=self.titre,
+            mode=self.mode,
+            scope=self.portee.scope(),
+            start=self.debut,
+            end=self.fin,
+            incident=self.incident,
+            active=self.actif,
+            portal_pointer=self.rappel_portail,
+        )
 
 
 class MessagePatch(_Model):
@@ -155,13 +171,84 @@ async def _field_text(part: BodyPartReader) -> str:
     return data.decode(part.get_charset("utf-8"), errors="replace")
 
 
-async def _recording(part: BodyPartReader, max_bytes: int, crisis: CrisisMessages) -> Recording:
+class _Refused(Exception):
+    pass
+
+
+async def _upload(part: BodyPartReader, max_bytes: int) -> Recording:
     data = bytearray()
     while chunk := await part.read_chunk(CHUNK):
         data += chunk
         if len(data) > max_bytes:
-            raise too_large(crisis.limits)  # stop reading: the rest is never taken in
+            raise _Refused  # stop reading: the rest is never taken in
     return Recording(bytes(data), part.filename or "enregistrement")
+
+
+@dataclass
+class FormParts:
+    """The fields of a multipart form (each value bounded) and its file, if any.
+
+    ``refused`` is set when the file was larger than allowed: reading stopped there, so the
+    fields sent after it are missing (pages put the file input last).
+    """
+
+    fields: dict[str, list[str]] = field(default_factory=dict)
+    recording: Recording | None = None
+    refused: Exception | None = None
+
+
+async def read_parts(
+    request: web.Request,
+    max_bytes: int | None = None,
+    too_large_error: Callable[[], Exception] | None = None,
+) -> FormParts:
+    """Read a multipart form without ever holding more than ``max_bytes`` of file.
+
+    The file (field ``fichier``) is refused without reading any of it when the announced
+    length already says it is too large, else as soon as it passes the limit. By default the
+    limit and the refusal are the crisis recordings'.
+    """
+    crisis = request.app[CRISIS]
+    if max_bytes is None:
+        max_bytes = crisis.limits.max_bytes
+    refusal = too_large_error or (lambda: too_large(crisis.limits))
+    announced = request.content_length
+    reader = await request.multipart()
+    parts = FormParts()
+    count = 0
+    while (part := await reader.next()) is not None:
+        if not isinstance(part, BodyPartReader):
+            raise RequestError("formulaire imbriqué non pris en charge.", 400)
+        count += 1
+        if count > FIELDS_MAX:
+            raise RequestError("formulaire trop long (trop de champs).", 413)
+        if part.name == "fichier" and part.filename:
+            try:
+                if announced is not None and announced > max_bytes + FORM_OVERHEAD:
+                    raise _Refused
+                parts.recording = await _upload(part, max_bytes)
+            except _Refused:
+                parts.refused = refusal()
+                break
+        elif part.name:
+            parts.fields.setdefault(part.name, []).append(await _field_text(part))
+    return parts
+
+
+def form_data(fields: dict[str, list[str]]) -> dict[str, Any]:
+    """Flat form fields as the JSON body they stand for (``portee`` + ``valeurs``, flags)."""
+    data: dict[str, Any] = {}
+    for name, values in fields.items():
+        if name == "valeurs":
+            continue
+        if name in ("actif", "rappel_portail"):
+            data[name] = _flag(values[-1], name)
+        elif name == "portee":
+            items = [v for raw in fields.get("valeurs", []) for v in raw.split(",")]
+            data[name] = {"type": values[-1], "valeurs": items}
+        else:
+            data[name] = values[-1]
+    return data
 
 
 async def read_form(request: web.Request) -> tuple[dict[str, Any], Recording | None]:
@@ -174,28 +261,10 @@ async def read_form(request: web.Request) -> tuple[dict[str, Any], Recording | N
     max_bytes = crisis.limits.max_bytes
     if request.content_length is not None and request.content_length > max_bytes + FORM_OVERHEAD:
         raise too_large(crisis.limits)
-    reader = await request.multipart()
-    fields: dict[str, list[str]] = {}
-    recording: Recording | None = None
-    while (part := await reader.next()) is not None:
-        if not isinstance(part, BodyPartReader):
-            raise RequestError("formulaire imbriqué non pris en charge.", 400)
-        if part.name == "fichier" and part.filename:
-            recording = await _recording(part, max_bytes, crisis)
-        elif part.name:
-            fields.setdefault(part.name, []).append(await _field_text(part))
-    data: dict[str, Any] = {}
-    for name, values in fields.items():
-        if name == "valeurs":
-            continue
-        if name in ("actif", "rappel_portail"):
-            data[name] = _flag(values[-1], name)
-        elif name == "portee":
-            items = [v for raw in fields.get("valeurs", []) for v in raw.split(",")]
-            data[name] = {"type": values[-1], "valeurs": items}
-        else:
-            data[name] = values[-1]
-    return data, recording
+    parts = await read_parts(request)
+    if parts.refused is not None:
+        raise parts.refused
+    return form_data(parts.fields), parts.recording
 
 
 async def _body(request: web.Request) -> tuple[dict[str, Any] | None, Recording | None]:
@@ -219,19 +288,7 @@ async def create_message(request: web.Request) -> web.Response:
     crisis = request.app[CRISIS]
     form, recording = await _body(request)
     body = validated(MessageIn, form) if form is not None else await read_json(request, MessageIn)
-    message = MessageRequest(
-        text=body.texte,
-        recording=recording,
-        label=body.titre,
-        mode=body.mode,
-        scope=body.portee.scope(),
-        start=body.debut,
-        end=body.fin,
-        incident=body.incident,
-        active=body.actif,
-        portal_pointer=body.rappel_portail,
-    )
-    change = await crisis.create(message, acting_user(request))
+    change = await crisis.create(body.request(recording), acting_user(request))
     location = f"/api/crise/messages/{change.message.id}"
     return json_response(
         _change_json(change, crisis.clock()), status=201, headers={"Location": location}

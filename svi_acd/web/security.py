@@ -1,20 +1,25 @@
-"""The seam where authentication will plug in (login, roles, CSRF, API tokens come later).
+"""What a handler declares about who may call it, and who is calling.
 
-Handlers never decide who is acting: they call ``acting_user(request)``, which reads what an
-authentication middleware put on the request and falls back to « système » while there is
-none. Each handler declares the permission it needs with ``@requires(...)``; the future
-middleware reads it from the matched route (``required_permission(request)``) and refuses
-the request when the user's role lacks it. Nothing is enforced yet.
+Handlers never decide who is acting: they call ``acting_user(request)``, which reads what the
+authentication middleware (``svi_acd.web.auth``) put on the request and falls back to
+« système » outside any request made by a person. Each handler declares the permission it
+needs with ``@requires(...)``, or ``@public`` when anyone may call it (login page, OpenAPI
+description); the middleware reads it from the matched route and refuses every other route
+(default deny).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Literal, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar, get_args
 
 from aiohttp import web
 
 from svi_acd.prompts.crisis_store import SYSTEM_ACTOR
+
+if TYPE_CHECKING:
+    from svi_acd.accounts.roles import Account
+    from svi_acd.accounts.sessions import WebSession
 
 Permission = Literal[
     "crise:lecture",  # crisis messages, journal, surge alert
@@ -27,8 +32,15 @@ Permission = Literal[
     "comptes:gestion",  # user accounts
     "configuration:lecture",  # configuration view
 ]
+ALL_PERMISSIONS: frozenset[Permission] = frozenset(get_args(Permission))
 ACTING_USER = web.RequestKey("acting_user", str)
+# Set by the authentication middleware: the logged-in account, and its browser session
+# (None when the request carries an API token instead of a session cookie).
+ACCOUNT: web.RequestKey[Account] = web.RequestKey("account")
+SESSION: web.RequestKey[WebSession] = web.RequestKey("web_session")
 _ATTRIBUTE = "required_permission"
+_PUBLIC = "public_route"
+_LOGGED_IN = "any_logged_in_user"
 
 Handler = TypeVar("Handler", bound=Callable[[web.Request], Awaitable[web.StreamResponse]])
 
@@ -46,6 +58,30 @@ def requires(permission: Permission) -> Callable[[Handler], Handler]:
     return mark
 
 
+def public(handler: Handler) -> Handler:
+    """Anyone may call this handler, logged in or not."""
+    setattr(handler, _PUBLIC, True)
+    return handler
+
+
+def authenticated(handler: Handler) -> Handler:
+    """Any logged-in user may call this handler, whatever the role (home page, logout)."""
+    setattr(handler, _LOGGED_IN, True)
+    return handler
+
+
+def needs_only_login(request: web.Request) -> bool:
+    return bool(getattr(request.match_info.handler, _LOGGED_IN, False))
+
+
 def required_permission(request: web.Request) -> Permission | None:
     handler = request.match_info.handler
     return getattr(handler, _ATTRIBUTE, None)
+
+
+def is_static(request: web.Request) -> bool:
+    return isinstance(request.match_info.route.resource, web.StaticResource)
+
+
+def is_public(request: web.Request) -> bool:
+    return is_static(request) or bool(getattr(request.match_info.handler, _PUBLIC, False))

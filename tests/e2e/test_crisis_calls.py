@@ -18,6 +18,7 @@ from svi_acd.config.model import Settings
 from svi_acd.lab.runner import Lab, LabState
 from svi_acd.lab.sipp import SippProcess
 from svi_acd.service import CallRecord, RunningService, ServiceOptions, start_service
+from tests.accounts.helpers import account_with_token, bearer
 from tests.e2e.calls import (
     OPEN,
     SettableClock,
@@ -57,6 +58,11 @@ async def service(flow_settings: Settings, tmp_path: Path) -> AsyncIterator[Runn
         await running.stop()
 
 
+async def supervisor(service: RunningService) -> dict[str, str]:
+    """Headers of a supervisor's API calls: an API token on the service's own database."""
+    return bearer(await account_with_token(service.engine, "superviseur"))
+
+
 def api(service: RunningService) -> str:
     assert service.web is not None
     return f"{service.web.url}/api/crise"
@@ -92,7 +98,7 @@ async def test_api_message_heard_by_next_caller_bad_upload_ignored_deactivation_
     lab: Lab, lab_state: LabState, agents: list[SippProcess], service: RunningService,
     tmp_path: Path,
 ) -> None:  # fmt: skip
-    async with aiohttp.ClientSession() as http:
+    async with aiohttp.ClientSession(headers=await supervisor(service)) as http:
         created = await http.post(
             f"{api(service)}/messages", json={"texte": INFORMATION, "actif": True}
         )
@@ -130,7 +136,7 @@ async def test_api_message_heard_by_next_caller_bad_upload_ignored_deactivation_
 async def test_deterrence_message_is_played_then_the_caller_is_hung_up_and_counted_deterred(
     lab: Lab, lab_state: LabState, service: RunningService, tmp_path: Path
 ) -> None:
-    async with aiohttp.ClientSession() as http:
+    async with aiohttp.ClientSession(headers=await supervisor(service)) as http:
         created = await http.post(
             f"{api(service)}/messages",
             json={"texte": DETERRENCE, "mode": "dissuasion", "actif": True},
@@ -163,7 +169,7 @@ async def test_with_two_instances_on_one_redis_a_change_made_on_either_reaches_t
                     database="shared.sqlite3")  # fmt: skip
     try:
         assert a.crisis and b.crisis
-        async with aiohttp.ClientSession() as http:
+        async with aiohttp.ClientSession(headers=await supervisor(a)) as http:
             # Made on B, heard on a real call handled by A.
             created = await http.post(
                 f"{api(b)}/messages", json={"texte": INFORMATION, "actif": True}

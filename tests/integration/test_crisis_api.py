@@ -23,6 +23,7 @@ from svi_acd.prompts.crisis_store import load_snapshot
 from svi_acd.prompts.surge import SurgeMonitor
 from svi_acd.web.app import Middleware, WebResources, create_app
 from svi_acd.web.security import ACTING_USER, required_permission
+from tests.accounts.helpers import account_with_token, bearer, fast_store
 from tests.integration.conftest import SettableClock
 
 TEXT = "Une panne de la messagerie est en cours. Nos équipes interviennent."
@@ -30,25 +31,36 @@ TEXT = "Une panne de la messagerie est en cours. Nos équipes interviennent."
 
 @asynccontextmanager
 async def api_client(
-    settings: Settings, tmp_path: Path, middlewares: Sequence[Middleware] = ()
+    settings: Settings,
+    tmp_path: Path,
+    middlewares: Sequence[Middleware] = (),
+    role: str = "superviseur",
+    login: str | None = None,
 ) -> AsyncIterator[TestClient]:
+    """A client of the API that authenticates with the API token of an account of ``role``."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'api.sqlite3'}")
+    await upgrade(engine)
+    token = await account_with_token(engine, role, login)
+
     @asynccontextmanager
     async def open_resources() -> AsyncIterator[WebResources]:
-        engine = create_engine(f"sqlite:///{tmp_path / 'api.sqlite3'}")
-        await upgrade(engine)
         live = InProcessLiveState(300)
         await live.start(await load_snapshot(engine))
         files = CrisisSoundFiles(SoundFolder(tmp_path / "sons", "/sons"), 3)
         crisis = CrisisMessages(settings, engine, live, files, SettableClock())
         surge = SurgeMonitor(settings.crisis.surge, live, crisis)
-        try:
-            yield WebResources(crisis, surge, lambda: {"etat_partage": live.status().as_json()})
-        finally:
-            await engine.dispose()
+        yield WebResources(
+            crisis, surge, lambda: {"etat_partage": live.status().as_json()}, engine=engine,
+            accounts=fast_store(engine),
+        )  # fmt: skip
 
     app = create_app(settings, open_resources, middlewares)
-    async with TestClient(TestServer(app, host="127.0.0.1")) as test_client:
-        yield test_client
+    try:
+        server = TestServer(app, host="127.0.0.1")
+        async with TestClient(server, headers=bearer(token)) as test_client:
+            yield test_client
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture
@@ -106,7 +118,7 @@ async def test_update_activation_and_journal(client: TestClient) -> None:
     assert [e["action"] for e in journal["evenements"]] == [
         "desactivation", "activation", "modification", "creation",
     ]  # fmt: skip
-    assert {e["utilisateur"] for e in journal["evenements"]} == {"système"}
+    assert {e["utilisateur"] for e in journal["evenements"]} == {"superviseur.test"}
     only = await client.get("/api/crise/journal", params={"action": "activation", "limite": 5})
     assert [e["action"] for e in (await only.json())["evenements"]] == ["activation"]
     old = await client.get(f"{url}/audio", params={"version": 1})
@@ -232,19 +244,31 @@ async def test_surge_and_state(client: TestClient) -> None:
     assert state["etat_partage"]["etat"] == "normal"
 
 
-async def test_an_authentication_layer_can_name_the_user_and_see_the_permission(
+async def test_the_token_s_account_is_named_in_the_journal_and_routes_declare_permissions(
     crisis_settings: Settings, tmp_path: Path
 ) -> None:
     seen: list[str | None] = []
 
     @web.middleware
-    async def fake_login(request: web.Request, handler):  # type: ignore[no-untyped-def]
+    async def spy(request: web.Request, handler):  # type: ignore[no-untyped-def]
         seen.append(required_permission(request))
-        request[ACTING_USER] = "marie.durand"
+        assert request[ACTING_USER] == "marie.durand"
         return await handler(request)
 
-    async with api_client(crisis_settings, tmp_path, [fake_login]) as client:
+    async with api_client(crisis_settings, tmp_path, [spy], login="marie.durand") as client:
         await create(client)
         journal = await (await client.get("/api/crise/journal")).json()
     assert journal["evenements"][0]["utilisateur"] == "marie.durand"
     assert seen == ["crise:ecriture", "crise:lecture"]
+
+
+async def test_without_a_token_the_api_answers_401_and_a_consultation_token_gets_403(
+    crisis_settings: Settings, tmp_path: Path
+) -> None:
+    async with api_client(crisis_settings, tmp_path, role="consultation") as client:
+        refused = await client.post("/api/crise/messages", json={"texte": TEXT})
+        assert refused.status == 403
+        assert "rôle" in (await refused.json())["erreur"]
+        anonymous = await client.get("/api/crise/messages", headers={"Authorization": ""})
+        assert anonymous.status == 401
+        assert "authentification requise" in (await anonymous.json())["erreur"]

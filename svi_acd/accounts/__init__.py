@@ -1,0 +1,1 @@
+"""Local accounts of the web pages and the JSON API: roles, passwords, sessions, API tokens."""

@@ -39,6 +39,7 @@ from svi_acd.routing.decision import Router
 from svi_acd.routing.directory import VipDirectory
 from svi_acd.stats.journal import follow
 from svi_acd.stats.measures import Thresholds
+from svi_acd.stats.retention import forget_numbers_forever
 from svi_acd.web.app import WebResources
 from svi_acd.web.server import WebServer, start_web
 
@@ -236,6 +237,10 @@ async def start_service(settings: Settings, options: ServiceOptions) -> RunningS
     if ami is not None:
         ami.start()  # connects and reconnects in the background; ami.status tells where it is
     service._tasks.append(asyncio.create_task(service._refresh_forever()))
+    # Caller numbers are personal data: erased after their retention period (privacy settings).
+    service._tasks.append(
+        asyncio.create_task(forget_numbers_forever(engine, settings, options.clock))
+    )
     queue_log = options.queue_log or settings.statistics.queue_log
     if queue_log:
         # Statistics stay current while the service runs; calls handled while it was down are

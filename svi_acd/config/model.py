@@ -5,6 +5,7 @@ Attribute names are English (code), aliases are the French keys users write in t
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -165,6 +166,51 @@ class PrivacySettings(_Section):
     caller_number_retention_days: int = Field(365, alias="conservation_numeros_jours", ge=1)
 
 
+class ItsmSettings(_Section):
+    """The ITSM that tickets opened per month are read from (``svi-acd stats tickets sync``).
+
+    The API token is never written here: ``token_env`` names the environment variable that
+    holds it. Column and data-definition names differ between Matrix42 installations.
+    """
+
+    type: Literal["matrix42"] = "matrix42"
+    url: str = Field(alias="url")
+    token_env: str = Field("SVI_ACD_MATRIX42_TOKEN", alias="jeton_env")
+    data_definition: str = Field("SPSActivityClassBase", alias="definition_donnees", min_length=1)
+    number_column: str = Field("TicketNumber", alias="colonne_numero", min_length=1)
+    created_column: str = Field("CreatedDate", alias="colonne_creation", min_length=1)
+    parent_column: str | None = Field(None, alias="colonne_parent")
+    page_size: int = Field(500, alias="taille_page", ge=1, le=10_000)
+    timeout_s: float = Field(30, alias="delai_s", gt=0, le=600)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_token_in_the_file(cls, value: object) -> object:
+        if isinstance(value, dict) and {"jeton", "token"} & set(value):
+            raise ValueError(
+                "le jeton d'API ne s'écrit pas dans la configuration : mettez-le dans une "
+                "variable d'environnement et nommez-la dans jeton_env"
+            )
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _web_address(cls, value: str) -> str:
+        if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
+            raise ValueError(f"adresse web attendue (http:// ou https://) « {value[:80]} »")
+        return value
+
+    @field_validator("token_env")
+    @classmethod
+    def _variable_name(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+            raise ValueError(  # the value is not repeated: it may be the token itself
+                "nom de variable d'environnement attendu (lettres, chiffres, _ ; ex. "
+                "SVI_ACD_MATRIX42_TOKEN), pas le jeton lui-même"
+            )
+        return value
+
+
 class Endpoint(_Section):
     host: str = Field("127.0.0.1", alias="hote")
     port: int = Field(alias="port", ge=1, le=65535)
@@ -198,6 +244,7 @@ class Settings(_Section):
     vip: VipSettings = Field(VipSettings(), alias="vip")
     statistics: StatisticsSettings = Field(StatisticsSettings(), alias="statistiques")
     privacy: PrivacySettings = Field(PrivacySettings(), alias="donnees_personnelles")
+    itsm: ItsmSettings | None = Field(None, alias="itsm")  # None: no ITSM configured
     service: ServiceSettings = Field(ServiceSettings(), alias="service")
 
     @field_validator("territories", mode="before")

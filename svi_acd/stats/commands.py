@@ -23,12 +23,20 @@ from svi_acd.cli_options import (
 from svi_acd.stats.abandoned import abandoned_calls, forget_caller_numbers
 from svi_acd.stats.csv_imports import MAX_BYTES, parse_history_csv, parse_ticket_csv
 from svi_acd.stats.export import Column, Table, report_table, to_csv, write_xlsx
-from svi_acd.stats.itsm import ItsmError, Matrix42TicketSource, store_tickets, sync_tickets
+from svi_acd.stats.itsm import (
+    ItsmError,
+    ItsmSettingsError,
+    matrix42_source,
+    store_tickets,
+    sync_tickets,
+)
 from svi_acd.stats.journal import ImportResult, follow, import_queue_log
 from svi_acd.stats.measures import Thresholds, definitions
 from svi_acd.stats.monthly import MONTHLY_DEFINITIONS, monthly_table, store_history
 from svi_acd.stats.outcome import PARIS
+from svi_acd.stats.pause_report import PAUSE_KINDS, pause_report, pause_table
 from svi_acd.stats.reports import REPORT_KINDS, build_report
+from svi_acd.stats.retention import forget_before
 from svi_acd.stats.store import ImportConflict, ensure_rollups
 
 T = TypeVar("T")
@@ -83,6 +91,17 @@ def _report_parsers(actions: argparse._SubParsersAction) -> None:
     report.add_argument("--by", required=True, choices=REPORT_KINDS)
     _output_options(report)
     report.set_defaults(handler=report_command)
+    pauses = _common(actions.add_parser("pauses", help="pauses des agents : motifs et durées"))
+    pauses.add_argument("--from", dest="start", required=True, metavar="AAAA-MM-JJ")
+    pauses.add_argument("--to", dest="end", required=True, metavar="AAAA-MM-JJ")
+    pauses.add_argument(
+        "--by",
+        choices=PAUSE_KINDS,
+        default="agent",
+        help="agent (par agent et motif, défaut), reason (par motif) ou day (par jour et motif)",
+    )
+    _output_options(pauses)
+    pauses.set_defaults(handler=pauses_command)
     abandoned = _common(actions.add_parser("abandoned", help="appels abandonnés à rappeler"))
     abandoned.add_argument("--from", dest="start", required=True, metavar="AAAA-MM-JJ")
     abandoned.add_argument("--to", dest="end", required=True, metavar="AAAA-MM-JJ")
@@ -106,7 +125,9 @@ def _data_parsers(actions: argparse._SubParsersAction) -> None:
     imp.set_defaults(handler=tickets_import_command)
     sync = _common(
         ticket_actions.add_parser(
-            "sync", help="lire les tickets dans Matrix42 (jeton : $SVI_ACD_MATRIX42_TOKEN)"
+            "sync",
+            help="lire les tickets dans Matrix42 (adresse et nom de la variable du jeton : "
+            "section itsm de la configuration ; sinon --url et $SVI_ACD_MATRIX42_TOKEN)",
         )
     )
     sync.add_argument("--from", dest="start", required=True, metavar="AAAA-MM-JJ")
@@ -114,7 +135,7 @@ def _data_parsers(actions: argparse._SubParsersAction) -> None:
     sync.add_argument(
         "--url",
         default=os.environ.get("SVI_ACD_MATRIX42_URL"),
-        help="adresse de Matrix42 (défaut : $SVI_ACD_MATRIX42_URL)",
+        help="adresse de Matrix42 (défaut : $SVI_ACD_MATRIX42_URL, sinon itsm.url)",
     )
     sync.set_defaults(handler=tickets_sync_command)
     forget = _common(
@@ -193,6 +214,8 @@ def _import_summary(result: ImportResult) -> list[str]:
     for item in result.files:
         text = f"{item.path} : {item.lines} ligne(s) lue(s), {item.events} évènement(s) d'appel"
         text += f", {item.calls} appel(s) mis à jour"
+        if item.pauses:
+            text += f", {item.pauses} pause(s) d'agent enregistrée(s)"
         if item.malformed_count:
             text += f", {item.malformed_count} ligne(s) mal formée(s)"
         if item.pending_bytes:
@@ -215,6 +238,7 @@ def import_command(args: argparse.Namespace) -> int:
     )
     if args.json:
         files = [{"path": f.path, "lines": f.lines, "events": f.events, "calls": f.calls,
+                  "pauses": f.pauses,
                   "malformed": [{"line": m.line, "reason": m.reason} for m in f.malformed],
                   "malformed_count": f.malformed_count, "pending_bytes": f.pending_bytes}
                  for f in result.files]  # fmt: skip
@@ -250,6 +274,13 @@ def report_command(args: argparse.Namespace) -> int:
     thresholds = _thresholds(args)
     report = _run(args, lambda engine: build_report(engine, args.by, start, end, thresholds))
     return _emit(report_table(report), report.as_json(), args)
+
+
+@_guarded
+def pauses_command(args: argparse.Namespace) -> int:
+    start, end = _range(args)
+    report = _run(args, lambda engine: pause_report(engine, start, end, args.by))
+    return _emit(pause_table(report), report.as_json(), args)
 
 
 ABANDONED_COLUMNS = [
@@ -348,10 +379,10 @@ def tickets_import_command(args: argparse.Namespace) -> int:
 @_guarded
 def tickets_sync_command(args: argparse.Namespace) -> int:
     start, end = _range(args)
-    token = os.environ.get("SVI_ACD_MATRIX42_TOKEN")
-    if not args.url or not token:
-        raise InputError("indiquez --url (ou $SVI_ACD_MATRIX42_URL) et $SVI_ACD_MATRIX42_TOKEN")
-    source = Matrix42TicketSource(args.url, token)
+    try:
+        source = matrix42_source(settings_from(args).itsm, args.url, os.environ)
+    except ItsmSettingsError as exc:
+        raise InputError(str(exc)) from None
     first = datetime.combine(start, time(0), PARIS)
     after = datetime.combine(end + timedelta(days=1), time(0), PARIS)
     count = _run(args, lambda engine: sync_tickets(engine, source, first, after, "matrix42"))
@@ -364,7 +395,7 @@ def forget_command(args: argparse.Namespace) -> int:
     days = args.days or settings_from(args).privacy.caller_number_retention_days
     if days < 1:
         raise InputError("--days doit être au moins 1")
-    before = datetime.now(PARIS).date() - timedelta(days=days)
+    before = forget_before(datetime.now(PARIS), days)
     count = _run(args, lambda engine: forget_caller_numbers(engine, before))
     print(f"Numéros effacés : {count} appel(s) antérieur(s) au {before:%d/%m/%Y}.")
     return 0

@@ -18,6 +18,12 @@ plus the service's own events (callid = the call's uniqueid): ``SVI_CALL(territo
 ``SVI_OVERFLOW(rule|destination)``, ``SVI_CALLBACK``, ``SVI_VIP(VIP|P0)``,
 ``SVI_TICKET(ticket|parent ticket)``. A callback's placeholder waits as ``<uniqueid>-rappel;2``:
 its lines count for the caller's call.
+
+Agents' pauses have no call (callid ``NONE``; the agent field is the member name):
+``PAUSE(reason)``, ``UNPAUSE``, and ``REMOVEMEMBER`` or ``QUEUESTART``, which end a pause.
+``parse_member_line`` reads them; the importer asks it only about lines that ``parse_line``
+left aside, so the lines of calls pay nothing for it. ``PAUSEALL``/``UNPAUSEALL`` repeat the
+per-queue lines that follow them and are ignored.
 """
 
 from __future__ import annotations
@@ -55,6 +61,10 @@ SERVICE_EVENTS = frozenset(
     }
 )
 CALL_EVENTS = QUEUE_EVENTS | SERVICE_EVENTS
+# QUEUESTART: Asterisk (re)started its queues; members come back unpaused (the generated
+# queues.conf has persistentmembers = no), so it ends every open pause.
+MEMBER_EVENTS = frozenset({"PAUSE", "UNPAUSE", "REMOVEMEMBER", "QUEUESTART"})
+NAME_LENGTH = 80  # agent, queue and pause reason, as stored
 NO_CALL = frozenset({"", "NONE", "REALTIME"})
 # A callback's placeholder (``acd.desk``) waits under the caller's uniqueid plus this suffix
 # (the ";2" half of a Local channel): its wait and its answer belong to the caller's call.
@@ -78,6 +88,17 @@ class QueueLogEvent:
 
     def field(self, index: int) -> str:
         return self.data[index] if index < len(self.data) else ""
+
+
+@dataclass(frozen=True, slots=True)
+class MemberEvent:
+    """A queue member's pause, unpause or removal (names cut to the stored length)."""
+
+    epoch: int
+    queue: str
+    agent: str
+    event: str
+    reason: str = ""
 
 
 def _number(data: list[str], index: int, event: str) -> int:
@@ -134,3 +155,22 @@ def parse_line(line: str) -> QueueLogEvent | None:
         if talk_index is not None:
             record.talk = _number(data, talk_index, event)
     return record
+
+
+def parse_member_line(line: str) -> MemberEvent | None:
+    """An agent's pause, unpause or removal, or a restart; ``None`` for any other line.
+
+    Meant for the lines ``parse_line`` returned ``None`` for (so already well formed).
+    """
+    parts = line.rstrip("\r\n").split("|")
+    if len(parts) < 5 or parts[4] not in MEMBER_EVENTS:
+        return None
+    event = parts[4]
+    reason = parts[5].strip() if event == "PAUSE" and len(parts) > 5 else ""
+    return MemberEvent(
+        _epoch(parts[0]),
+        parts[2][:NAME_LENGTH],
+        parts[3][:NAME_LENGTH],
+        event,
+        reason[:NAME_LENGTH],
+    )

@@ -6,11 +6,15 @@ Bearer; the answer carries ``RawToken`` and its expiry ``ValidTo``), and the acc
 authenticates ``GET data/fragments/{ddname}?columns=…&where=…&pagesize=…&pagenumber=…``, which
 answers a JSON list of rows. Tickets are read from the data definition ``SPSActivityClassBase``
 (columns ``TicketNumber`` and ``CreatedDate``); names are parameters, as installations differ.
+
+``matrix42_source`` builds the connector from the configuration's ``itsm`` section (address,
+names; the token is read from the environment variable the section names, never from the
+file) or from a command-line address.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -19,11 +23,13 @@ import aiohttp
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from svi_acd.config.model import ItsmSettings
 from svi_acd.stats.outcome import PARIS
 from svi_acd.stats.tables import StatsTicket
 
 TOKEN_PATH = "/m42Services/api/ApiToken/GenerateAccessTokenFromApiToken/"
 FRAGMENTS_PATH = "/m42Services/api/data/fragments/"
+DEFAULT_TOKEN_ENV = "SVI_ACD_MATRIX42_TOKEN"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +54,10 @@ class TicketSource(Protocol):
 
 class ItsmError(RuntimeError):
     """The ITSM could not be read; the message is French and says what to check."""
+
+
+class ItsmSettingsError(ValueError):
+    """No address or no token to reach the ITSM; the message is French and says what to do."""
 
 
 def parse_instant(text: str) -> datetime:
@@ -144,6 +154,41 @@ class Matrix42TicketSource:
                 if len(rows) < self.page_size:
                     break
         return tickets
+
+
+def matrix42_source(
+    settings: ItsmSettings | None, url: str | None, environ: Mapping[str, str]
+) -> Matrix42TicketSource:
+    """The Matrix42 connector: address from ``url`` (command line) or ``settings.url``, API
+    token from the environment variable ``settings.token_env`` ($SVI_ACD_MATRIX42_TOKEN
+    without an ``itsm`` section)."""
+    address = url or (settings.url if settings is not None else None)
+    if not address:
+        raise ItsmSettingsError(
+            "aucune adresse Matrix42 : indiquez --url (ou $SVI_ACD_MATRIX42_URL), ou "
+            "configurez la section itsm (url)"
+        )
+    variable = settings.token_env if settings is not None else DEFAULT_TOKEN_ENV
+    token = environ.get(variable, "").strip()
+    if not token:
+        origin = " (nommée par itsm.jeton_env)" if settings is not None else ""
+        raise ItsmSettingsError(
+            f"la variable d'environnement {variable}{origin} est vide : mettez-y le jeton "
+            "d'API de Matrix42 (Administration > Intégration > Jetons d'API) avant de lancer "
+            "la commande"
+        )
+    if settings is None:
+        return Matrix42TicketSource(address, token)
+    return Matrix42TicketSource(
+        address,
+        token,
+        data_definition=settings.data_definition,
+        number_column=settings.number_column,
+        created_column=settings.created_column,
+        parent_column=settings.parent_column,
+        page_size=settings.page_size,
+        timeout_s=settings.timeout_s,
+    )
 
 
 def _asql(moment: datetime) -> str:

@@ -29,9 +29,22 @@ from typing import IO
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from svi_acd.stats.events import MalformedLine, QueueLogEvent, parse_line
+from svi_acd.stats.events import (
+    MalformedLine,
+    MemberEvent,
+    QueueLogEvent,
+    parse_line,
+    parse_member_line,
+)
 from svi_acd.stats.measures import Thresholds
-from svi_acd.stats.store import Checkpoint, advance, ensure_rollups, load_checkpoint, write_batch
+from svi_acd.stats.store import (
+    Checkpoint,
+    Written,
+    advance,
+    ensure_rollups,
+    load_checkpoint,
+    write_batch,
+)
 
 log = logging.getLogger(__name__)
 BATCH_BYTES = 4 * 1024 * 1024  # about 50,000 lines per transaction
@@ -54,6 +67,7 @@ class FileImport:
     lines: int = 0  # lines read by this import (events, ignored and malformed)
     events: int = 0
     calls: int = 0  # call rows written (new or updated)
+    pauses: int = 0  # agents' pause rows written (new or closed)
     malformed_count: int = 0
     malformed: list[Malformed] = field(default_factory=list)
     pending_bytes: int = 0  # incomplete last line, left for later
@@ -115,6 +129,7 @@ def rotated_files(path: Path) -> list[Path]:
 @dataclass(frozen=True, slots=True)
 class _Batch:
     events: list[QueueLogEvent]
+    members: list[MemberEvent]  # agents' pauses, unpauses and removals
     malformed: list[Malformed]
     lines: int
     size: int  # bytes of the complete lines
@@ -127,12 +142,15 @@ def _next_batch(stream: IO[bytes], first_number: int) -> _Batch:
     pending = 0
     if lines and not lines[-1].endswith(b"\n"):
         pending = len(lines.pop())
-    events, malformed = _parse(lines, first_number)
-    return _Batch(events, malformed, len(lines), sum(map(len, lines)), pending)
+    events, members, malformed = _parse(lines, first_number)
+    return _Batch(events, members, malformed, len(lines), sum(map(len, lines)), pending)
 
 
-def _parse(lines: list[bytes], first_number: int) -> tuple[list[QueueLogEvent], list[Malformed]]:
+def _parse(
+    lines: list[bytes], first_number: int
+) -> tuple[list[QueueLogEvent], list[MemberEvent], list[Malformed]]:
     events: list[QueueLogEvent] = []
+    members: list[MemberEvent] = []
     malformed: list[Malformed] = []
     # Every line ends with "\n": decoding the batch at once keeps one text per line.
     texts = b"".join(lines).decode("utf-8", "replace").split("\n")[: len(lines)]
@@ -144,11 +162,14 @@ def _parse(lines: list[bytes], first_number: int) -> tuple[list[QueueLogEvent], 
             continue
         if event is not None:
             events.append(event)
-    return events, malformed
+        elif (member := parse_member_line(text)) is not None:
+            members.append(member)  # agents' lines: not on the calls' path
+    return events, members, malformed
 
 
-def _record(result: FileImport, batch: _Batch, calls: int) -> None:
-    result.calls += calls
+def _record(result: FileImport, batch: _Batch, written: Written) -> None:
+    result.calls += written.calls
+    result.pauses += written.pauses
     result.lines += batch.lines
     result.events += len(batch.events)
     result.malformed_count += len(batch.malformed)
@@ -185,9 +206,11 @@ async def _import_stream(
                 lines=checkpoint.lines + batch.lines,
                 malformed=checkpoint.malformed + len(batch.malformed),
             )
-            calls = await write_batch(engine, checkpoint, after, batch.events, thresholds)
+            written = await write_batch(
+                engine, checkpoint, after, batch.events, thresholds, batch.members
+            )
             checkpoint = advance(after, stored=True)
-            _record(result, batch, calls)
+            _record(result, batch, written)
     finally:
         if upcoming is not None:  # a failed write: let the reading thread finish first
             await asyncio.gather(upcoming, return_exceptions=True)

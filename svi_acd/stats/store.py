@@ -1,8 +1,9 @@
-"""Writing imported events: call rows, missed rings, hourly rollups and the checkpoint.
+"""Writing imported events: call rows, missed rings, agents' pauses, rollups, the checkpoint.
 
 Each batch is one transaction: the calls it touches are read back, folded with the new
-events, written, the hourly rollups of the hours involved are recomputed in SQL, and the
-file's checkpoint moves forward only if nobody else moved it meanwhile. A crash between two
+events, written, the hourly rollups of the hours involved are recomputed in SQL, the agents'
+pauses it starts or ends are written (``pauses.write_pauses``), and the file's checkpoint
+moves forward only if nobody else moved it meanwhile. A crash between two
 batches leaves the database exactly as after the previous batch, so the next import resumes
 from the checkpoint without counting anything twice.
 """
@@ -11,19 +12,20 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import String, any_, bindparam, delete, func, insert, literal_column, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from svi_acd.stats.events import QueueLogEvent
+from svi_acd.stats.events import MemberEvent, QueueLogEvent
 from svi_acd.stats.measures import Thresholds, call_measures
 from svi_acd.stats.outcome import RECORD_FIELDS, ROW_COLUMNS, CallRecord, fold
+from svi_acd.stats.pauses import write_pauses
 from svi_acd.stats.tables import (
     HOURLY_MEASURES,
     StatsCall,
@@ -247,14 +249,20 @@ def _missed_rows(events: list[QueueLogEvent]) -> list[dict[str, object]]:
     ]
 
 
+class Written(NamedTuple):
+    calls: int  # call rows inserted or updated
+    pauses: int  # pause rows inserted or closed
+
+
 async def write_batch(
     engine: AsyncEngine,
     before: Checkpoint,
     after: Checkpoint,
     events: list[QueueLogEvent],
     thresholds: Thresholds,
-) -> int:
-    """Store one batch of events and move the checkpoint; returns the number of calls touched."""
+    members: Sequence[MemberEvent] = (),
+) -> Written:
+    """Store one batch of events and move the checkpoint; returns the rows written."""
     callids = list(dict.fromkeys(event.callid for event in events))
     async with engine.begin() as connection:
         known, ids = await _known_calls(connection, callids)
@@ -266,8 +274,9 @@ async def write_batch(
         if missed:
             await connection.execute(insert(StatsMissedRing), missed)
         await refresh_hours(connection, thresholds, hours)
+        pauses = await write_pauses(connection, members)
         await _save_checkpoint(connection, before, after)
-    return len(touched)
+    return Written(len(touched), pauses)
 
 
 def advance(checkpoint: Checkpoint, **changes: Any) -> Checkpoint:

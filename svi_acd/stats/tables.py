@@ -1,4 +1,4 @@
-"""Statistics tables: one row per call, hourly rollups, import checkpoints, ITSM tickets.
+"""Statistics tables: calls, agents' pauses, hourly rollups, import checkpoints, ITSM tickets.
 
 ``stats_calls`` holds the outcome of every call known to the journal (one row per Asterisk
 uniqueid). Reports read ``stats_hourly``, a rollup per local hour and per dimension value
@@ -104,6 +104,29 @@ HOURLY_MEASURES = (
     "transferred",
     "vip",
 )
+
+
+class StatsAgentPause(Base):
+    """One pause of an agent in one queue, from PAUSE to UNPAUSE or REMOVEMEMBER.
+
+    ``end_epoch`` and ``duration_s`` stay null while the pause is open (its end not yet in the
+    journal); a later import closes it. ``day`` is the Paris day of its start, as reported.
+    """
+
+    __tablename__ = "stats_agent_pauses"
+    __table_args__ = (
+        Index("ix_stats_agent_pauses_start_epoch", "start_epoch"),
+        Index("ix_stats_agent_pauses_end_epoch", "end_epoch"),  # open pauses: end_epoch null
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agent: Mapped[str] = mapped_column(String(80))
+    queue: Mapped[str] = mapped_column(String(80))
+    reason: Mapped[str] = mapped_column(String(80))
+    start_epoch: Mapped[int] = mapped_column(BigInteger)
+    end_epoch: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    duration_s: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    day: Mapped[date] = mapped_column(Date)
 
 
 class StatsHourly(Base):

@@ -44,9 +44,9 @@ SHEET_TITLES = {
 }
 REPORT_MEASURES = (
     "presented", "answered", "abandoned", "short_abandoned", "timeout", "exit_empty",
-    "exit_key", "in_queue", "answer_rate", "abandon_rate", "service_level", "asa_seconds",
-    "aht_seconds", "max_wait_seconds", "received", "closed", "territory_closed", "deterred",
-    "overflow", "callback", "queued", "other", "queue_calls", "vip", "transferred",
+    "exit_key", "withdrawn", "in_queue", "answer_rate", "abandon_rate", "service_level",
+    "asa_seconds", "aht_seconds", "max_wait_seconds", "received", "closed", "territory_closed",
+    "deterred", "overflow", "callback", "queued", "other", "queue_calls", "vip", "transferred",
 )  # fmt: skip
 RATES = {"answer_rate", "abandon_rate", "service_level", "calls_per_ticket"}
 SECONDS = {"asa_seconds", "aht_seconds"}

@@ -96,6 +96,7 @@ HOURLY_MEASURES = (
     "timeout",
     "exit_empty",
     "exit_key",
+    "withdrawn",
     "in_queue",
     "answered_in_sl",
     "wait_answered_s",
@@ -163,6 +164,7 @@ class StatsHourly(Base):
     timeout: Mapped[int] = mapped_column(Integer, default=0)
     exit_empty: Mapped[int] = mapped_column(Integer, default=0)
     exit_key: Mapped[int] = mapped_column(Integer, default=0)
+    withdrawn: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     in_queue: Mapped[int] = mapped_column(Integer, default=0)
     answered_in_sl: Mapped[int] = mapped_column(Integer, default=0)
     wait_answered_s: Mapped[int] = mapped_column(BigInteger, default=0)

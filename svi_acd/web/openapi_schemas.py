@@ -20,8 +20,9 @@ def _nullable(kind: str, **extra: Any) -> dict[str, Any]:
 _FIGURES = {
     name: {"type": "integer", "minimum": 0}
     for name in ("presented", "answered", "abandoned", "short_abandoned", "timeout", "exit_empty",
-                 "exit_key", "in_queue", "queue_calls", "received", "closed", "territory_closed",
-                 "deterred", "overflow", "callback", "queued", "other", "vip", "transferred")
+                 "exit_key", "withdrawn", "in_queue", "queue_calls", "received", "closed",
+                 "territory_closed", "deterred", "overflow", "callback", "queued", "other", "vip",
+                 "transferred")
 } | {
     "answer_rate": _nullable("number", minimum=0, maximum=1),
     "abandon_rate": _nullable("number", minimum=0, maximum=1),

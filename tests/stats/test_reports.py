@@ -181,3 +181,24 @@ async def test_abandoned_calls_to_ring_back_and_forgetting_numbers(
     assert await forget_caller_numbers(engine, date(2026, 10, 15)) == 4  # c01 c02 c03 c13
     assert (await abandoned_calls(engine, DAY, DAY, THRESHOLDS))[0].caller is None
     assert (await report(engine, "day")).totals["abandoned"] == 1
+
+
+async def test_withdrawn_callers_are_presented_but_neither_answered_nor_abandoned(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    log = QueueLog()
+    start = epoch("2026-10-14 10:00:00")
+    log.call(start, "w1", (0, "support", "NONE", "ENTERQUEUE", "", "0612345601", 1),
+             (40, "support", "NONE", "SVI_OVERFLOW", "attente trop longue", "message:sature"),
+             (40, "support", "NONE", "WITHDRAW", 1, 1, 40, "message"))  # fmt: skip
+    log.call(start + 5, "a1", (0, "support", "NONE", "ENTERQUEUE", "", "0612345602", 2),
+             (12, "support", "PJSIP/agent-a", "CONNECT", 7, "x.1", 2),
+             (60, "support", "PJSIP/agent-a", "COMPLETEAGENT", 7, 48, 2))  # fmt: skip
+    await load(engine, log.write(tmp_path / "queue_log"))
+    for by in ("day", "queue"):
+        totals = (await report(engine, by)).totals
+        assert (totals["presented"], totals["answered"], totals["abandoned"]) == (2, 1, 0)
+        assert (totals["withdrawn"], totals["overflow"], totals["answer_rate"]) == (1, 1, 0.5)
+        parts = ("answered", "abandoned", "timeout", "exit_empty", "exit_key", "withdrawn",
+                 "in_queue")  # fmt: skip
+        assert sum(totals[name] for name in parts) == totals["presented"]

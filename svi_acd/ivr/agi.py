@@ -17,6 +17,7 @@ from svi_acd.ivr.session import ANY_DIGIT, CallerHungUp, CallInfo
 _REPLY = re.compile(r"^(?P<code>\d{3})[ -](?:result=(?P<result>-?[^ ]*))?\s*(?P<rest>.*)$")
 # French: "lundi 13 juillet à 8 heures" (A weekday, d day, B month, H hour, M minutes if not 0).
 SAY_MOMENT_FORMAT = "AdB 'digits/at' HM"
+ANSWERED_ARG = "repondu"  # AGI(url,repondu): the channel is already up
 
 
 class AgiError(Exception):
@@ -68,6 +69,7 @@ def call_info(headers: dict[str, str]) -> CallInfo:
         uniqueid=headers.get("agi_uniqueid", ""),
         caller_number="" if number == "unknown" else number,
         dialed=headers.get("agi_extension", ""),
+        answered=headers.get("agi_arg_1") == ANSWERED_ARG,
     )
 
 
@@ -107,7 +109,10 @@ class AgiSession:
         return reply
 
     async def answer(self) -> None:
-        await self.command("ANSWER")
+        # The generated dialplan answers before AGI() and says so: one round trip less
+        # before the first prompt. Any other dialplan gets a real ANSWER.
+        if not self.info.answered:
+            await self.command("ANSWER")
 
     async def play(self, sounds: list[str], escape: str = ANY_DIGIT) -> str | None:
         for sound in sounds:

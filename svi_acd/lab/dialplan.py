@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from svi_acd.config.flow import MenuNode
 from svi_acd.config.model import Settings
+from svi_acd.ivr.agi import ANSWERED_ARG
 
 CALLER_CONTEXT = "appelants"
 SUPPORT_EXTEN = "3000"
@@ -108,7 +109,7 @@ exten => {options.support_exten},1,NoOp(Numéro unique : appel de ${{CALLERID(nu
  same => n,Set(TIMEOUT(absolute)=${{{LEASE_VARIABLE}}})
  same => n,Goto(agi)
  same => n(flux),Set(TIMEOUT(absolute)=${{SVI_FLOW_GUARD_S}})
- same => n(agi),AGI(${{SVI_AGI_URL}})
+ same => n(agi),AGI(${{SVI_AGI_URL}},{ANSWERED_ARG})
  same => n,Set(TIMEOUT(absolute)=0)
  same => n,GotoIf($["${{{FLOW_DONE_VARIABLE}}}" = "1"]?{AFTER_FLOW_CONTEXT},s,1)
  same => n,Goto({FALLBACK_CONTEXT},s,1)

@@ -53,7 +53,7 @@ def test_support_number_falls_back_to_the_default_queue_unless_the_flow_is_done(
     support = dialplan.split("exten => 3000,1,")[1].split("\n\n")[0]
     assert "Set(SVI_FLOW_DONE=)" in support
     assert "TIMEOUT(absolute)=${SVI_FLOW_GUARD_S}" in support
-    assert support.index("AGI(${SVI_AGI_URL})") < support.index('"${SVI_FLOW_DONE}" = "1"')
+    assert support.index("AGI(${SVI_AGI_URL},repondu)") < support.index('"${SVI_FLOW_DONE}" = "1"')
     assert "Goto(svi-secours,s,1)" in support
     fallback = dialplan.split("[svi-secours]")[1].split("\n\n")[0]
     assert "Playback(${SVI_FALLBACK_SOUND})" in fallback

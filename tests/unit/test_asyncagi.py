@@ -320,7 +320,7 @@ def test_asyncagi_callers_are_handed_over_only_behind_a_fresh_heartbeat_and_a_le
     assert "SVI_AGI_URL = agi:async" in dialplan
     assert "SVI_HEARTBEAT_MAX_S = 10" in dialplan and "SVI_ASYNC_LEASE_S = 30" in dialplan
     support = dialplan.split("exten => 3000,1,")[1].split("\n\n")[0]
-    agi = support.index("AGI(${SVI_AGI_URL})")
+    agi = support.index("AGI(${SVI_AGI_URL},repondu)")
     assert support.index("${EPOCH} - 0${SVI_HEARTBEAT} > ${SVI_HEARTBEAT_MAX_S}") < agi
     assert support.index("Set(TIMEOUT(absolute)=${SVI_ASYNC_LEASE_S})") < agi
     assert "(absent),Set(AGISTATUS=NOSERVICE)" in support  # journaled by the fallback

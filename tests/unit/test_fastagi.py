@@ -11,7 +11,7 @@ import asyncio
 
 import pytest
 
-from svi_acd.ivr.agi import AgiSession, parse_reply
+from svi_acd.ivr.agi import AgiSession, call_info, parse_reply
 from svi_acd.ivr.fastagi import FastAgiServer
 from svi_acd.ivr.session import CallerHungUp
 
@@ -115,3 +115,17 @@ def test_replies_are_parsed_and_dead_channels_detected() -> None:
     assert parse_reply("200 result=-1 endpos=0").number == -1
     with pytest.raises(CallerHungUp):
         parse_reply("511 Command Not Permitted on a dead channel or intercept routine")
+
+
+async def test_answer_is_skipped_only_when_the_dialplan_says_it_answered() -> None:
+    sent: list[str] = []
+
+    async def send(line: str, deadline_s: float) -> str:
+        sent.append(line)
+        return "200 result=0"
+
+    answered = call_info({"agi_uniqueid": "1.1", "agi_arg_1": "repondu"})
+    await AgiSession(answered, send, 5.0).answer()
+    assert sent == []
+    await AgiSession(call_info({"agi_uniqueid": "1.2"}), send, 5.0).answer()
+    assert sent == ["ANSWER"]

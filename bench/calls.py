@@ -205,12 +205,16 @@ async def main() -> None:
     ports = {"sip_port": free_port(), "ami_port": free_port(), "agi_port": free_port()}
     lab = Lab(settings, workdir / "lab", agent_count=AGENTS, agent_base_port=5300, **ports)
     state, _ = lab.start(progress=print)
-    service = start_service(service_settings(settings, lab), workdir)
+    try:
+        service = start_service(service_settings(settings, lab), workdir)
+    except BaseException:
+        lab.stop()  # nothing left running when the service cannot start
+        raise
     events, ready = EventLog(), asyncio.Event()
     reader = asyncio.create_task(read_events(state.ami_port, *lab.ami_credentials(), events, ready))
-    await ready.wait()
     steps: list[Step] = []
     try:
+        await ready.wait()
         async with agents_answering(state.agents, workdir / "agents", 0.2, 0.5):
             for rate in rates:
                 for path, exten in (

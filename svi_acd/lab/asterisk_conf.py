@@ -342,8 +342,9 @@ def voicemail_conf(settings: Settings) -> str:
     """A box for each mailbox an overflow rule names (messages stay inside the lab)."""
     boxes = sorted({rule.destination.mailbox for rule in settings.overflow
                     if rule.destination.mailbox})  # fmt: skip
+    # maxsilence = 0: a lab caller (SIPp) may be silent; its message is kept all the same.
     lines = ["[general]", "format = wav", "maxmsg = 100", "maxsecs = 180", "minsecs = 1",
-             "attach = no", "", "[default]"]  # fmt: skip
+             "maxsilence = 0", "attach = no", "", "[default]"]  # fmt: skip
     lines += [f"{box} => 0000,Boîte du centre de services {box}" for box in boxes]
     return "\n".join(lines) + "\n"
 

@@ -90,10 +90,11 @@ class CallerScript:
     wait_s: float = 2.0  # answer -> first digit
     hold_s: float = 10.0  # after the digits -> the caller hangs up (unless the far end did)
     audio: bool = False
+    speak_after_s: float = 0.0  # > 0: the caller speaks again that long after the digits
 
     def duration_bound_s(self) -> float:
         """An upper bound of how long the whole run can take (for SIPp's global timeout)."""
-        return len(self.calls) / self.rate + self.wait_s + self.hold_s + 30
+        return len(self.calls) / self.rate + self.wait_s + self.speak_after_s + self.hold_s + 30
 
 
 @dataclass
@@ -137,6 +138,7 @@ def caller_command(
         "-key", "hold_ms", str(round(script.hold_s * 1000)),
         "-key", "audio", "1" if script.audio else "0",
         "-key", "audio_pcap", AUDIO_PCAP,
+        "-key", "speak_ms", str(round(script.speak_after_s * 1000)),
         "-timeout", f"{round(script.duration_bound_s())}s", "-timeout_error",
         "-nostdin", "-trace_err",
     ]  # fmt: skip

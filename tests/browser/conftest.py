@@ -27,15 +27,14 @@ import pytest
 from svi_acd.config.loader import load_settings
 from svi_acd.config.model import Settings
 from tests.browser.harness import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     Credentials,
     Customize,
     WebServer,
+    browser_page,
     check_accessible,
+    chromium,
     create_role_accounts,
     log_in,
-    require_browser,
     save_screenshot,
     start_web_server,
 )
@@ -46,15 +45,8 @@ def browser() -> Iterator[Any]:
     """One Chromium per test module. Not per session: while Playwright's synchronous API is
     open it marks the thread's event loop as running, which the asyncio tests of the other
     folders cannot bear; closed at the end of each module, it leaves them a clean thread."""
-    require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
+    with chromium() as opened:
+        yield opened
 
 
 @pytest.fixture
@@ -106,18 +98,8 @@ def page_errors() -> list[str]:
 
 @pytest.fixture
 def page(browser: Any, web_server: WebServer, page_errors: list[str]) -> Iterator[Any]:
-    context = browser.new_context(base_url=web_server.url, locale="fr-FR")
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    page.on("pageerror", lambda error: page_errors.append(f"erreur JavaScript : {error}"))
-    page.on(
-        "console",
-        lambda message: (
-            page_errors.append(f"console : {message.text}") if message.type == "error" else None
-        ),
-    )
-    yield page
-    context.close()
+    with browser_page(browser, web_server.url, page_errors) as opened:
+        yield opened
 
 
 @pytest.fixture

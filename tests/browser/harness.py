@@ -13,8 +13,8 @@ import os
 import re
 import shutil
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -70,6 +70,47 @@ def require_browser() -> None:
     if os.environ.get("CI"):
         pytest.fail(f"tests navigateur impossibles sous CI : {reason}")
     pytest.skip(reason)
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium, headless, driven by Playwright's synchronous API, closed at the end
+    (skipped without a browser, see ``require_browser``).
+
+    While it is open, Playwright marks the calling thread's event loop as running: open it
+    from plain (synchronous) tests and fixtures only, and run asyncio work on another thread.
+    """
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@contextmanager
+def browser_page(browser: Any, base_url: str, errors: list[str]) -> Iterator[Any]:
+    """A page in a fresh browser context (French, 15 s per action) whose base URL is
+    ``base_url``; its JavaScript errors and console errors are appended to ``errors``."""
+    context = browser.new_context(base_url=base_url, locale="fr-FR")
+    context.set_default_timeout(15_000)
+    try:
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(f"erreur JavaScript : {error}"))
+        page.on(
+            "console",
+            lambda message: (
+                errors.append(f"console : {message.text}") if message.type == "error" else None
+            ),
+        )
+        yield page
+    finally:
+        context.close()
 
 
 @dataclass

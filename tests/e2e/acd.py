@@ -51,6 +51,10 @@ async def acd_service(
         f"sqlite:///{tmp_path / 'svi.sqlite3'}", clock=clock, web_port=-1,
         ami_credentials=lab_ami_credentials(lab),
     )  # fmt: skip
+    # Calls of earlier tests in the session may share a number: look only at what follows.
+    _seen_before[lab.queue_log] = (
+        len(read_queue_log(lab.queue_log)) if lab.queue_log.exists() else 0
+    )
     async with service_with(settings_for(settings, "fastagi", lab_state), options, lab) as running:
         vip = DirectoryEntry("+33612345678", "Marie Dupont", "DG", "Paris", "VIP")
         await replace_directory(running.engine, [vip], source="test", imported_by="test")
@@ -89,14 +93,22 @@ async def pause_all(desk: Desk) -> None:
     await board_until(desk, lambda snap: all(state == "pause" for _, state in snap.agents))
 
 
+_seen_before: dict[Path, int] = {}  # queue_log -> lines written before the current service
+
+
+def _recent(lab: Lab, entries: list[QueueLogEntry]) -> list[QueueLogEntry]:
+    return entries[_seen_before.get(lab.queue_log, 0) :]
+
+
 async def entered(lab: Lab, number: str, timeout_s: float = 20) -> str:
-    """The uniqueid of the call from ``number`` once it is in the queue."""
+    """The uniqueid of the call from ``number`` once it is in the queue (this test's calls)."""
 
-    def found(entries: list[QueueLogEntry]) -> bool:
-        return any(e.event == "ENTERQUEUE" and number in e.data[1:2] for e in entries)
+    def matches(entries: list[QueueLogEntry]) -> list[str]:
+        return [e.call_id for e in _recent(lab, entries)
+                if e.event == "ENTERQUEUE" and number in e.data[1:2]]  # fmt: skip
 
-    entries = await wait_for_queue_log(lab.queue_log, found, timeout_s)
-    return next(e.call_id for e in entries if e.event == "ENTERQUEUE" and number in e.data[1:2])
+    entries = await wait_for_queue_log(lab.queue_log, lambda found: bool(matches(found)), timeout_s)
+    return matches(entries)[0]
 
 
 async def logged(lab: Lab, call_id: str, event: str, timeout_s: float = 30) -> QueueLogEntry:

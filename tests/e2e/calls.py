@@ -84,6 +84,23 @@ def sound_of(service: RunningService, prompt_id: str) -> str:
     return service.flow.prompts.sound(prompt_id)
 
 
+def played(record: CallRecord) -> list[tuple[str, str]]:
+    """(sound, Asterisk's reply) for every prompt the caller was played, in order."""
+    return [
+        (command.split()[2], reply)
+        for command, reply in record.trace
+        if command.startswith(("STREAM FILE", "GET OPTION"))
+    ]
+
+
+def crisis_sound(service: RunningService, message_id: int) -> str:
+    """The sound Asterisk plays for crisis message ``message_id`` (as the live state has it)."""
+    assert service.crisis is not None
+    stored = service.crisis.live.snapshot().messages
+    [live] = [m for m in stored if m.id == message_id]
+    return service.crisis.source.sound_name(live.sound)
+
+
 def events(journal: list[tuple[str, tuple[str, ...]]]) -> list[str]:
     return [event for event, _ in journal]
 

@@ -13,12 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from svi_acd.config.model import Settings
+from svi_acd.config.model import OverflowRule, Settings
 from svi_acd.lab.runner import Lab, LabState
 from svi_acd.lab.sipp import SippProcess, agents_answering
 from tests.e2e.calls import OPEN, SHORT_TEXTS, SettableClock
 
 AGENT_COUNT = 2
+MAILBOX = "100"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -57,11 +58,16 @@ def free_udp_block(count: int, start: int = 5100, end: int = 6000) -> int:
 
 @pytest.fixture(scope="session")
 def lab_settings(settings: Settings) -> Settings:
-    """The shipped settings, with no wrap-up time so that each agent can take call after call."""
+    """The shipped settings, with no wrap-up time so that each agent can take call after call,
+    and a voicemail box (a rule switched off) that a test's own rule can send callers to."""
     queues = {
         name: queue.model_copy(update={"wrapup_s": 0}) for name, queue in settings.queues.items()
     }
-    return settings.model_copy(update={"queues": queues})
+    mailbox = OverflowRule.model_validate(
+        {"nom": "messagerie du lab", "file": settings.default_queue, "condition": "aucun_agent",
+         "actif": False, "destination": {"type": "messagerie", "boite": MAILBOX}}
+    )  # fmt: skip
+    return settings.model_copy(update={"queues": queues, "overflow": (*settings.overflow, mailbox)})
 
 
 @pytest.fixture(scope="session")

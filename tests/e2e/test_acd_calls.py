@@ -30,7 +30,7 @@ from tests.e2e.acd import (
     with_acd,
 )
 from tests.e2e.calls import VIP_NUMBER, SettableClock, place_call
-from tests.e2e.conftest import free_udp_block
+from tests.e2e.conftest import MAILBOX, free_udp_block
 from tests.e2e.runtimes import settings_for
 
 pytestmark = pytest.mark.e2e
@@ -180,3 +180,27 @@ def test_agents_are_paused_and_resumed_from_the_command_line(
     assert code == 0 and "disponible" in out
     code, _, err = acd_cli(lab, lab_state, tmp_path, "pause", "PJSIP/agent1", "--motif", "<b>")
     assert code == 2 and "motif de pause invalide" in err
+
+
+async def test_overflow_to_voicemail_records_the_callers_message(
+    lab: Lab, lab_state: LabState, flow_settings: Settings, clock: SettableClock, tmp_path: Path
+) -> None:
+    rules = (rule("messagerie", "aucun_agent_libre", 0, {"type": "messagerie", "boite": MAILBOX}),)
+    settings = with_acd(flow_settings, rules)
+    inbox = lab.asterisk_dir / "spool" / "voicemail" / "default" / MAILBOX / "INBOX"
+    before = set(inbox.glob("msg*.txt")) if inbox.exists() else set()
+    async with acd_service(lab, lab_state, settings, clock, tmp_path) as (service, desk):
+        await pause_all(desk)
+        # After the beep (the prompt lasts a few seconds) the caller speaks, then hangs up.
+        call = await place_call(
+            lab_state, tmp_path, "0140000701", "1", speak_after_s=9, hold_s=6, audio=True
+        )
+        assert (await call).failed == 0
+        [line] = [e for e in read_queue_log(lab.queue_log)
+                  if e.event == "SVI_OVERFLOW" and e.data[0] == "messagerie"]  # fmt: skip
+        assert line.data[1] == f"messagerie:{MAILBOX}"
+        record = service.recent_calls[line.call_id]
+        assert f'SET VARIABLE SVI_DEBORD_BOITE "{MAILBOX}"' in record.commands("SET VARIABLE")
+    messages = set(inbox.glob("msg*.txt")) - before
+    assert len(messages) == 1, "un message déposé dans la boîte vocale"
+    assert "0140000701" in messages.pop().read_text(errors="replace")

@@ -22,10 +22,12 @@ from tests.accounts.helpers import account_with_token, bearer
 from tests.e2e.calls import (
     OPEN,
     SettableClock,
+    crisis_sound,
     events,
     journal_until,
     no_missing_sound_warnings,
     place_call,
+    played,
     record_for,
     sound_of,
 )
@@ -68,22 +70,6 @@ def api(service: RunningService) -> str:
     return f"{service.web.url}/api/crise"
 
 
-def played(record: CallRecord) -> list[tuple[str, str]]:
-    """(sound, Asterisk's reply) for every prompt the caller was played, in order."""
-    return [
-        (command.split()[2], reply)
-        for command, reply in record.trace
-        if command.startswith(("STREAM FILE", "GET OPTION"))
-    ]
-
-
-def crisis_sound(service: RunningService, message: dict) -> str:
-    assert service.crisis is not None
-    stored = service.crisis.live.snapshot().messages
-    [live] = [m for m in stored if m.id == message["id"]]
-    return service.crisis.source.sound_name(live.sound)
-
-
 async def call(
     service: RunningService, lab_state: LabState, tmp_path: Path, caller: str, digits: str = "1"
 ) -> CallRecord:
@@ -104,7 +90,7 @@ async def test_api_message_heard_by_next_caller_bad_upload_ignored_deactivation_
         )
         assert created.status == 201
         message = (await created.json())["message"]
-        sound = crisis_sound(service, message)
+        sound = crisis_sound(service, message["id"])
 
         # The next caller hears the message; the 1 they press during it answers the menu.
         first = await call(service, lab_state, tmp_path, "0140000201")
@@ -145,7 +131,7 @@ async def test_deterrence_message_is_played_then_the_caller_is_hung_up_and_count
     started = time.monotonic()
     record = await call(service, lab_state, tmp_path, "0140000204", digits="")
     assert time.monotonic() - started < 25  # hung up by the service, not by the caller
-    assert played(record) == [(crisis_sound(service, message), played(record)[0][1])]
+    assert played(record) == [(crisis_sound(service, message["id"]), played(record)[0][1])]
     assert record.commands("STREAM FILE")[0].endswith(' ""')  # not interruptible
     assert record.result is not None and record.result.action == "hangup"
     journal = await journal_until(lab, record.uniqueid, "SVI_DETERRED")
@@ -177,8 +163,8 @@ async def test_with_two_instances_on_one_redis_a_change_made_on_either_reaches_t
             body = await created.json()
             await a.crisis.live.wait_for_revision(body["revision"], 1.0)
             record = await call(a, lab_state, tmp_path, "0140000205")
-            assert played(record)[0][0] == crisis_sound(a, body["message"])
-            assert crisis_sound(a, body["message"]) == crisis_sound(b, body["message"])
+            assert played(record)[0][0] == crisis_sound(a, body["message"]["id"])
+            assert crisis_sound(a, body["message"]["id"]) == crisis_sound(b, body["message"]["id"])
 
             # Made on A, seen by B's flow (its crisis source reads B's local snapshot).
             off = await http.post(f"{api(a)}/messages/{body['message']['id']}/desactiver")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import os
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -33,6 +34,11 @@ def add_db_option(parser: argparse.ArgumentParser) -> None:
         help="base de données, ex. sqlite:///chemin.db ou postgresql://hôte/base "
         "(défaut : $SVI_ACD_DB_URL, sinon la configuration, sinon SQLite dans $SVI_ACD_DATA)",
     )
+
+
+def cli_actor() -> str:
+    """Who acts from the command line, as journals name them: ``cli:<compte Unix>``."""
+    return f"cli:{getpass.getuser()}"
 
 
 def settings_from(args: argparse.Namespace) -> Settings:

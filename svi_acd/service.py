@@ -19,6 +19,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from svi_acd.acd import tracker as acd_events
+from svi_acd.acd.audit_trail import DeskAuditTrail
 from svi_acd.acd.desk import Desk
 from svi_acd.asterisk.ami import AmiConnection, AmiCredentials, AmiOptions
 from svi_acd.cli_options import open_database
@@ -158,6 +159,9 @@ class RunningService:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.desk is not None:
             await self.desk.stop()
+            trail = self.desk.on_journal
+            if isinstance(trail, DeskAuditTrail):
+                await trail.flush()  # supervisors' last actions reach the journal
         if self.async_agi is not None:
             await self.async_agi.stop()
         if self.agi is not None:
@@ -196,6 +200,8 @@ async def start_service(settings: Settings, options: ServiceOptions) -> RunningS
     if ami is not None:
         live, holder = service.crisis.live, f"{socket.gethostname()}:{os.getpid()}"
         service.desk = Desk(settings, ami, prompts.sound)
+        # Supervisors' actions on the ACD go to the audit journal, written in the background.
+        service.desk.on_journal = DeskAuditTrail.on(engine)
         service.desk.leader = lambda: live.lease("acd-debordement", holder, OVERFLOW_LEASE_S)
         service.desk.attach()
         service.desk.start()

@@ -3,7 +3,8 @@
 ``user add LOGIN --role R [--name "…"] [--password-stdin]`` (asks the password twice
 otherwise), ``user list [--json]``, ``user passwd LOGIN``, ``user disable LOGIN``,
 ``user enable LOGIN``, ``user role LOGIN R``, ``user token LOGIN --name N`` (prints the token
-once: only its digest is kept).
+once: only its digest is kept). Every change is written to the audit journal in the name of
+``cli:<compte Unix>`` (never the password nor the token).
 """
 
 from __future__ import annotations
@@ -17,12 +18,21 @@ from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from svi_acd.accounts.audit import (
+    account_created,
+    activity_switched,
+    password_changed,
+    role_changed,
+    token_created,
+)
 from svi_acd.accounts.passwords import PasswordRefused, check_password_rules
 from svi_acd.accounts.roles import ROLE_LABELS, ROLES, Account
 from svi_acd.accounts.store import AccountError, AccountStore
+from svi_acd.audit.store import Change, record_change
 from svi_acd.cli_options import (
     add_config_option,
     add_db_option,
+    cli_actor,
     database_url,
     run_on_database,
     settings_from,
@@ -91,6 +101,19 @@ def _on_accounts(args: argparse.Namespace, work: Callable[[AccountStore], Awaita
     return run_on_database(database_url(args, settings_from(args)), run)
 
 
+def _journaled(
+    args: argparse.Namespace, work: Callable[[AccountStore], Awaitable[tuple[T, Change]]]
+) -> T:
+    """Make a change, then write it to the audit journal; the change's result."""
+
+    async def run(engine: AsyncEngine) -> T:
+        result, change = await work(AccountStore(engine))
+        await record_change(engine, cli_actor(), change)
+        return result
+
+    return run_on_database(database_url(args, settings_from(args)), run)
+
+
 def read_password(from_stdin: bool) -> str:
     if from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -124,9 +147,12 @@ def _guarded(action: Callable[[], int]) -> int:
 def add_command(args: argparse.Namespace) -> int:
     def run() -> int:
         password = read_password(args.password_stdin)
-        account = _on_accounts(
-            args, lambda store: store.create(args.login, args.role, password, args.name)
-        )
+
+        async def create(store: AccountStore) -> tuple[Account, Change]:
+            account = await store.create(args.login, args.role, password, args.name)
+            return account, account_created(account)
+
+        account = _journaled(args, create)
         print(f"Compte « {account.login} » créé ({ROLE_LABELS[account.role]}).")
         return 0
 
@@ -163,7 +189,12 @@ def list_command(args: argparse.Namespace) -> int:
 def passwd_command(args: argparse.Namespace) -> int:
     def run() -> int:
         password = read_password(args.password_stdin)
-        _on_accounts(args, lambda store: store.change_password(args.login, password))
+
+        async def change(store: AccountStore) -> tuple[Account, Change]:
+            account = await store.change_password(args.login, password)
+            return account, password_changed(account.login)
+
+        _journaled(args, change)
         print(f"Mot de passe de « {args.login} » changé ; ses sessions ouvertes sont fermées.")
         return 0
 
@@ -172,7 +203,11 @@ def passwd_command(args: argparse.Namespace) -> int:
 
 def switch_command(args: argparse.Namespace, active: bool) -> int:
     def run() -> int:
-        _on_accounts(args, lambda store: store.set_active(args.login, active))
+        async def switch(store: AccountStore) -> tuple[Account, Change]:
+            account = await store.set_active(args.login, active)
+            return account, activity_switched(account.login, active)
+
+        _journaled(args, switch)
         print(f"Compte « {args.login} » {'réactivé' if active else 'désactivé'}.")
         return 0
 
@@ -181,7 +216,14 @@ def switch_command(args: argparse.Namespace, active: bool) -> int:
 
 def role_command(args: argparse.Namespace) -> int:
     def run() -> int:
-        account = _on_accounts(args, lambda store: store.change_role(args.login, args.role))
+        async def change(store: AccountStore) -> tuple[Account, Change]:
+            before = await store.get(args.login)
+            account = await store.change_role(args.login, args.role)
+            return account, role_changed(
+                account.login, before.role if before else None, account.role
+            )
+
+        account = _journaled(args, change)
         print(f"Compte « {account.login} » : rôle {ROLE_LABELS[account.role]}.")
         return 0
 
@@ -190,7 +232,12 @@ def role_command(args: argparse.Namespace) -> int:
 
 def token_command(args: argparse.Namespace) -> int:
     def run() -> int:
-        token = _on_accounts(args, lambda store: store.create_token(args.login, args.name))
+        async def create(store: AccountStore) -> tuple[str, Change]:
+            account = await store.require(args.login)
+            token = await store.create_token(account.login, args.name)
+            return token, token_created(account.login, " ".join(args.name.split()))
+
+        token = _journaled(args, create)
         print(token)
         print(
             "Jeton affiché une seule fois : conservez-le (en-tête « Authorization: Bearer … »).",

@@ -4,25 +4,39 @@ Each command opens its own AMI connection (``SVI_ACD_AMI_USER`` / ``SVI_ACD_AMI_
 ``service.ami`` from the configuration), reads app_queue's state, acts, and closes: it works
 whether or not the service runs. Overflow switches live in the running service: use the API
 (``PATCH /api/debordement/{nom}``) for them; ``debordement`` here lists the configured rules.
+
+Actions (``connecter``, ``deconnecter``, ``pause``, ``reprise``, ``priorite``) are written to the
+audit journal in the name of ``cli:<compte Unix>``: they open the database (``--db``) before
+acting, and refuse to act without it.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import getpass
 import json
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from svi_acd.acd.audit_trail import DeskAuditTrail
 from svi_acd.acd.board import AGENT_STATE_LABELS, AcdSnapshot, mask_number, snapshot_json
 from svi_acd.acd.control import AcdError
 from svi_acd.acd.desk import Desk
 from svi_acd.acd.tracker import EVENT_CLASSES
 from svi_acd.asterisk.ami import AmiConnection
 from svi_acd.asterisk.link import SECRET_ENV, USER_ENV, AmiCredentials, AmiError, AmiOptions
-from svi_acd.cli_options import add_config_option, settings_from
+from svi_acd.cli_options import (
+    add_config_option,
+    add_db_option,
+    cli_actor,
+    database_url,
+    open_database,
+    settings_from,
+)
 from svi_acd.config.model import Settings
 
 CONNECT_TIMEOUT_S = 5.0
@@ -58,6 +72,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     priority.add_argument("priorite", type=int, help="0 (normal) à 100 ; plus haut passe devant")
     for parser in (login, logout, pause, resume, priority):
         parser.set_defaults(handler=act_command)
+        add_db_option(parser)
 
     rules = actions.add_parser("debordement", help="règles de débordement configurées")
     rules.add_argument("--json", action="store_true", help="sortie JSON")
@@ -67,19 +82,33 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         add_config_option(parser)
 
 
-def _actor() -> str:
-    return f"cli:{getpass.getuser()}"
+async def _journal_database(url: str) -> AsyncEngine:
+    try:
+        return await open_database(url)
+    except (SQLAlchemyError, OSError) as exc:
+        raise AcdError(
+            f"base de données inaccessible ({type(exc).__name__}) : rien n'a été fait, car "
+            "chaque action est écrite au journal d'audit. Vérifiez --db.",
+            1,
+        ) from exc
 
 
-async def _with_desk(settings: Settings, work: Callable[[Desk], Awaitable[Any]]) -> Any:
+async def _with_desk(
+    settings: Settings, work: Callable[[Desk], Awaitable[Any]], journal_url: str | None = None
+) -> Any:
+    """Run ``work`` on a desk over a fresh AMI link; with ``journal_url``, the desk's actions
+    go to the audit journal of that database (written before this returns)."""
     credentials = AmiCredentials.from_env()
     if credentials is None:
         raise AcdError(f"identifiants AMI absents : définissez {USER_ENV} et {SECRET_ENV}.", 2)
+    engine = await _journal_database(journal_url) if journal_url else None
+    trail = DeskAuditTrail.on(engine) if engine is not None else None
     endpoint = settings.service.ami
     ami = AmiConnection(
         AmiOptions(endpoint.host, endpoint.port, credentials, event_classes=EVENT_CLASSES)
     )
     desk = Desk(settings, ami, lambda prompt: prompt)
+    desk.on_journal = trail
     ami.start()
     try:
         await ami.wait_connected(CONNECT_TIMEOUT_S)
@@ -89,10 +118,21 @@ async def _with_desk(settings: Settings, work: Callable[[Desk], Awaitable[Any]])
         raise AcdError(f"Asterisk injoignable par l'AMI : {exc}", 1) from exc
     finally:
         await ami.close()
+        if trail is not None:
+            await trail.flush()
+        if engine is not None:
+            await engine.dispose()
+        if trail is not None and trail.recorder.failures:
+            print("Attention : l'action n'a pas pu être écrite au journal d'audit (voir "
+                  "ci-dessus).", file=sys.stderr)  # fmt: skip
 
 
-def _run(args: argparse.Namespace, work: Callable[[Desk], Awaitable[Any]]) -> Any:
-    return asyncio.run(_with_desk(settings_from(args), work))
+def _run(
+    args: argparse.Namespace, work: Callable[[Desk], Awaitable[Any]], journaled: bool = False
+) -> Any:
+    settings = settings_from(args)
+    journal_url = database_url(args, settings) if journaled else None
+    return asyncio.run(_with_desk(settings, work, journal_url))
 
 
 def _request(args: argparse.Namespace, desk: Desk, actor: str) -> tuple[Awaitable[None], str]:
@@ -113,12 +153,12 @@ def _request(args: argparse.Namespace, desk: Desk, actor: str) -> tuple[Awaitabl
 
 def act_command(args: argparse.Namespace) -> int:
     async def work(desk: Desk) -> str:
-        action, done = _request(args, desk, _actor())
+        action, done = _request(args, desk, cli_actor())
         await action
         return done
 
     try:
-        done = _run(args, work)
+        done = _run(args, work, journaled=True)
     except AcdError as exc:
         print(f"Erreur : {exc.message}", file=sys.stderr)
         return 2 if exc.status in (2, 404, 422) else 1

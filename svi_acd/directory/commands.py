@@ -1,4 +1,7 @@
-"""``svi-acd vip import FICHIER`` and ``svi-acd vip list``: the VIP/P0 directory."""
+"""``svi-acd vip import FICHIER`` and ``svi-acd vip list``: the VIP/P0 directory.
+
+An import is written to the audit journal in the name of ``cli:<compte Unix>``.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +11,18 @@ import json
 import sys
 from pathlib import Path
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from svi_acd.audit.store import record_change
 from svi_acd.cli_options import (
     add_config_option,
     add_db_option,
+    cli_actor,
     database_url,
     run_on_database,
     settings_from,
 )
+from svi_acd.directory.audit import directory_imported
 from svi_acd.directory.csv_import import MAX_BYTES, parse_directory_csv
 from svi_acd.directory.store import list_entries, replace_directory
 
@@ -60,12 +68,14 @@ def import_command(args: argparse.Namespace) -> int:
         for error in result.errors:
             print(f"  {error}", file=sys.stderr)
         return 2
-    run_on_database(
-        database_url(args, settings_from(args)),
-        lambda engine: replace_directory(
+
+    async def replace(engine: AsyncEngine) -> None:
+        await replace_directory(
             engine, result.entries, source=path.name, imported_by=getpass.getuser()
-        ),
-    )
+        )
+        await record_change(engine, cli_actor(), directory_imported(path.name, result.entries))
+
+    run_on_database(database_url(args, settings_from(args)), replace)
     total = len(result.entries)
     vip = sum(1 for entry in result.entries if entry.level == "VIP")
     print(f"Annuaire importé : {total} entrée(s) ({vip} VIP, {total - vip} P0).")

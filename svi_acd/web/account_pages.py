@@ -15,8 +15,10 @@ from datetime import timedelta
 
 from aiohttp import web
 
+from svi_acd.accounts.audit import account_created, activity_switched, role_changed
 from svi_acd.accounts.roles import ROLE_LABELS, ROLES, Account
 from svi_acd.accounts.store import AccountError, AccountStore
+from svi_acd.web.audit_trail import record_by_user
 from svi_acd.web.auth import (
     ACCOUNTS,
     SESSION_COOKIE,
@@ -196,15 +198,19 @@ async def create_account(request: web.Request) -> web.StreamResponse:
     values = {name: _field(form, name) for name in ("identifiant", "nom", "role")}
     password = _field(form, "mot_de_passe")
     errors: FormErrors = {}
+    account: Account | None = None
     if password != _field(form, "confirmation"):
         errors["confirmation"] = "Les deux mots de passe saisis diffèrent."
     if not errors:
         try:
-            await store.create(values["identifiant"], values["role"], password, values["nom"])
+            account = await store.create(
+                values["identifiant"], values["role"], password, values["nom"]
+            )
         except AccountError as exc:
             errors[exc.field or "identifiant"] = sentence(exc.message)
-    if errors:
+    if errors or account is None:
         return await _accounts_page(request, 422, errors, values)
+    await record_by_user(request, store.engine, account_created(account))
     log.info("compte %s créé par %s", values["identifiant"], acting_user(request))
     return see_other("/comptes?fait=cree")
 
@@ -215,11 +221,15 @@ async def _change(request: web.Request, done: str, **change: str | bool) -> web.
     login = request.match_info["login"]
     try:
         if "role" in change:
-            await store.change_role(login, str(change["role"]))
+            before = await store.get(login)
+            after = await store.change_role(login, str(change["role"]))
+            journaled = role_changed(after.login, before.role if before else None, after.role)
         else:
-            await store.set_active(login, bool(change["active"]))
+            after = await store.set_active(login, bool(change["active"]))
+            journaled = activity_switched(after.login, after.active)
     except AccountError as exc:
         return await _accounts_page(request, 422, problem=sentence(exc.message))
+    await record_by_user(request, store.engine, journaled)
     log.info("compte %s modifié (%s) par %s", login, change, acting_user(request))
     return see_other(f"/comptes?fait={done}")
 

@@ -36,6 +36,7 @@ from svi_acd.web import (
     auth,
     crisis_api,
     crisis_pages,
+    event_journal,
     journal_pages,
     openapi,
     stats_api,
@@ -163,6 +164,7 @@ def create_app(
     app.add_routes(stats_api.routes)
     app.add_routes(openapi.routes)
     app.add_routes(journal_pages.routes)
+    app.add_routes(event_journal.routes)
     app.add_routes(crisis_pages.routes)
     supervision.install(app)  # routes, and the shutdown hook that ends the live streams
     app.add_routes(vip_pages.routes)

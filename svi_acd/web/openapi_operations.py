@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from svi_acd.web import acd_api, crisis_api, stats_api
+from svi_acd.web import acd_api, crisis_api, event_journal, stats_api
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +104,16 @@ OPERATIONS: dict[tuple[str, str], Doc] = {
         "Les créations, modifications, activations et suppressions, avec l'utilisateur, du "
         "plus récent au plus ancien ; filtres facultatifs.",
         CRISIS, "Les évènements.", "Journal", query=crisis_api.JournalQuery),
+    ("GET", "/api/journal"): Doc(
+        "Journal des évènements, tous domaines",
+        "Les changements des messages de crise, de l'annuaire VIP, des comptes et des agents "
+        "et files (connexion, pause, priorité, débordement), avec l'utilisateur, du plus récent "
+        "au plus ancien. Chaque domaine demande sa permission de lecture : crise:lecture "
+        "(messages de crise), annuaire:lecture (annuaire VIP), supervision:lecture (agents et "
+        "files), comptes:gestion (comptes) ; sans « domaine », seuls les domaines permis sont "
+        "lus, et demander un domaine non permis est refusé (403). Jamais de mot de passe, de "
+        "jeton ni de numéro d'appelant complet.",
+        CRISIS, "Les évènements.", "JournalEvenements", query=event_journal.EventQuery),
     ("GET", "/api/crise/ecoute"): Doc(
         "Ce qu'un appelant entend maintenant",
         "Les messages qu'entendrait à cet instant (ou à « instant ») un appelant de ce "

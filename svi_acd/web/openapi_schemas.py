@@ -212,6 +212,30 @@ SCHEMAS: dict[str, Any] = {
         },
         "required": ["evenements"],
     },
+    "JournalEvenements": {
+        "type": "object",
+        "properties": {
+            "evenements": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "description": "Les lignes des messages de crise portent en plus les "
+                    "champs du schéma Journal (message, version, titre, texte…).",
+                    "properties": {
+                        "domaine": {"enum": ["crise", "annuaire", "comptes", "acd"]},
+                        "id": {"type": "integer", "description": "numéro dans son domaine"},
+                        "date": {"type": "string", "format": "date-time"},
+                        "utilisateur": {"type": "string"},
+                        "action": {"type": "string"},
+                        "objet": {"type": "string"},
+                        "detail": _nullable("string"),
+                    },
+                    "required": ["domaine", "id", "date", "utilisateur", "action", "objet"],
+                },
+            }
+        },
+        "required": ["evenements"],
+    },
     "Ecoute": {
         "type": "object",
         "properties": {

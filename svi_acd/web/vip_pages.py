@@ -14,7 +14,8 @@ Routes (reading needs ``annuaire:lecture``, everything else ``annuaire:ecriture`
 
 Entries are checked by the CSV import's own rules (``csv_import``), so a number, a level or a
 period refused in a file is refused here too. The service re-reads the directory every few
-seconds: changes reach calls without a restart.
+seconds: changes reach calls without a restart. Each change is written to the audit journal
+with the acting user (``directory.audit``: numbers only by their last four digits).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import phonenumbers
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from svi_acd.directory.audit import directory_imported, entry_added, entry_changed, entry_removed
 from svi_acd.directory.csv_import import MAX_BYTES, parse_directory_csv
 from svi_acd.directory.csv_import import _entry as entry_from_row
 from svi_acd.directory.store import (
@@ -42,6 +44,7 @@ from svi_acd.directory.store import (
     save_entry,
 )
 from svi_acd.routing.directory import DirectoryEntry
+from svi_acd.web.audit_trail import record_by_user
 from svi_acd.web.crisis_api import read_parts
 from svi_acd.web.crisis_pages import PARIS, may, paris_text, sentence
 from svi_acd.web.keys import CRISIS, ENGINE
@@ -223,9 +226,9 @@ async def import_directory(request: web.Request) -> web.Response:
             status=422,
         )
     actor = acting_user(request)
-    await replace_directory(
-        engine, result.entries, source=parts.recording.filename[:300], imported_by=actor
-    )
+    source = parts.recording.filename[:300]
+    await replace_directory(engine, result.entries, source=source, imported_by=actor)
+    await record_by_user(request, engine, directory_imported(source, result.entries))
     vip = sum(1 for entry in result.entries if entry.level == "VIP")
     log.info("annuaire VIP importé par %s : %s entrées", actor, len(result.entries))
     raise web.HTTPSeeOther(f"/annuaire?fait=importe&n={len(result.entries)}&vip={vip}")
@@ -283,6 +286,7 @@ async def add_entry(request: web.Request) -> web.Response:
     except EntryRefused as exc:
         return await entry_page(request, form, None, exc.errors, status=422)
     entry_id = await save_entry(engine, entry)
+    await record_by_user(request, engine, entry_added(entry_id, entry))
     log.info("annuaire VIP : entrée %s ajoutée par %s", entry_id, acting_user(request))
     raise web.HTTPSeeOther(f"/annuaire?fait=ajoute#entree-{entry_id}")
 
@@ -306,6 +310,7 @@ async def edit_entry(request: web.Request) -> web.Response:
         return await entry_page(request, form, stored, exc.errors, status=422)
     if not await save_entry(engine, entry, stored.id):
         raise web.HTTPNotFound(text="Cette entrée n'existe plus dans l'annuaire.")
+    await record_by_user(request, engine, entry_changed(stored.id, stored.entry, entry))
     log.info("annuaire VIP : entrée %s modifiée par %s", stored.id, acting_user(request))
     raise web.HTTPSeeOther(f"/annuaire?fait=modifie#entree-{stored.id}")
 
@@ -313,7 +318,9 @@ async def edit_entry(request: web.Request) -> web.Response:
 @routes.post(r"/annuaire/{id:\d+}/supprimer")
 @requires("annuaire:ecriture")
 async def remove_entry(request: web.Request) -> web.Response:
+    engine = _engine(request)
     stored = await _stored(request)
-    await delete_entry(_engine(request), stored.id)
+    if await delete_entry(engine, stored.id):
+        await record_by_user(request, engine, entry_removed(stored.id, stored.entry))
     log.info("annuaire VIP : entrée %s supprimée par %s", stored.id, acting_user(request))
     raise web.HTTPSeeOther("/annuaire?fait=supprime")

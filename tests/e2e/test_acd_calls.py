@@ -157,8 +157,10 @@ def acd_cli(lab: Lab, lab_state: LabState, tmp_path: Path, *args: str) -> tuple[
     config.write_text(yaml.safe_dump(settings.model_dump(mode="json", by_alias=True)))
     user, secret = lab.ami_credentials()
     env = {**os.environ, "SVI_ACD_AMI_USER": user, "SVI_ACD_AMI_SECRET": secret}
+    database = f"sqlite:///{tmp_path / 'cli.sqlite3'}"  # the actions' audit journal
+    extra = ["--db", database] if args[0] != "etat" else []
     done = subprocess.run(
-        [sys.executable, "-m", "svi_acd", "acd", *args, "--config", str(config)],
+        [sys.executable, "-m", "svi_acd", "acd", *args, "--config", str(config), *extra],
         env=env, capture_output=True, text=True, timeout=30, check=False,
     )  # fmt: skip
     return done.returncode, done.stdout, done.stderr

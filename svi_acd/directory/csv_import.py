@@ -64,7 +64,7 @@ def _parse_day(text: str) -> date:
     raise ValueError(f"date invalide « {text} » (AAAA-MM-JJ ou JJ/MM/AAAA)")
 
 
-def _entry(row: dict[str, str]) -> DirectoryEntry:
+def entry_from_row(row: dict[str, str]) -> DirectoryEntry:
     raw_number = row.get("numero", "")
     number = normalise_number(raw_number)
     if number is None:
@@ -123,7 +123,7 @@ def parse_directory_csv(data: bytes) -> ImportResult:
             continue
         row = {key: value.strip() for key, value in zip(header, values, strict=False)}
         try:
-            entry = _entry(row)
+            entry = entry_from_row(row)
         except ValueError as exc:
             result.errors.append(RowError(line, str(exc)))
             continue

@@ -101,7 +101,7 @@ def _french_number(value: float, decimals: int) -> str:
     return f"{value:.{decimals}f}".replace(".", ",")
 
 
-def _csv_cell(value: Any, kind: str, empty: str = "") -> str:
+def csv_cell(value: Any, kind: str, empty: str = "") -> str:
     if value is None:
         return empty
     if kind == "rate":
@@ -121,9 +121,9 @@ def to_csv(table: Table) -> str:
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow([_csv_header(column) for column in table.columns])
     for row in table.rows:
-        writer.writerow([_csv_cell(row.get(c.key), c.kind, c.empty) for c in table.columns])
+        writer.writerow([csv_cell(row.get(c.key), c.kind, c.empty) for c in table.columns])
     if table.totals is not None:
-        total = ["Total" if i == 0 else _csv_cell(table.totals.get(c.key), c.kind)
+        total = ["Total" if i == 0 else csv_cell(table.totals.get(c.key), c.kind)
                  for i, c in enumerate(table.columns)]  # fmt: skip
         writer.writerow(total)
     return out.getvalue()

@@ -22,9 +22,7 @@ from svi_acd.web.auth import CSRF_HEADER, SESSION_COOKIE
 from svi_acd.web.openapi_operations import OPERATIONS, Doc
 from svi_acd.web.openapi_schemas import SCHEMAS
 from svi_acd.web.schemas import json_response
-from svi_acd.web.security import _ATTRIBUTE as PERMISSION_ATTRIBUTE
-from svi_acd.web.security import _PUBLIC as PUBLIC_ATTRIBUTE
-from svi_acd.web.security import public
+from svi_acd.web.security import handler_is_public, handler_permission, public
 
 routes = web.RouteTableDef()
 
@@ -105,7 +103,7 @@ def _error(status: int) -> dict[str, Any]:
 
 
 def _security(item: ApiRoute) -> list[dict[str, list[str]]]:
-    if getattr(item.handler, PUBLIC_ATTRIBUTE, False):
+    if handler_is_public(item.handler):
         return []
     if item.method in READ_METHODS:
         return [{"session": []}, {"jeton": []}]
@@ -134,7 +132,7 @@ def _success(doc: Doc) -> dict[str, Any]:
 
 def operation(item: ApiRoute, doc: Doc) -> dict[str, Any]:
     security = _security(item)
-    permission = getattr(item.handler, PERMISSION_ATTRIBUTE, None)
+    permission = handler_permission(item.handler)
     description = doc.description
     if permission:
         description += f"\n\nPermission requise : `{permission}`."

@@ -74,6 +74,15 @@ def needs_only_login(request: web.Request) -> bool:
     return bool(getattr(request.match_info.handler, _LOGGED_IN, False))
 
 
+def handler_permission(handler: object) -> Permission | None:
+    """The permission a handler declared with ``@requires`` (None: public or login only)."""
+    return getattr(handler, _ATTRIBUTE, None)
+
+
+def handler_is_public(handler: object) -> bool:
+    return bool(getattr(handler, _PUBLIC, False))
+
+
 def required_permission(request: web.Request) -> Permission | None:
     handler = request.match_info.handler
     return getattr(handler, _ATTRIBUTE, None)

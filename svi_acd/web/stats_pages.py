@@ -21,7 +21,7 @@ from aiohttp import web
 from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from svi_acd.stats.export import Column, Table, _csv_cell, to_csv, write_xlsx
+from svi_acd.stats.export import Column, Table, csv_cell, to_csv, write_xlsx
 from svi_acd.stats.outcome import PARIS
 from svi_acd.web.charts import Series, bar_chart, line_chart
 from svi_acd.web.keys import CRISIS, ENGINE, SETTINGS
@@ -48,7 +48,7 @@ NO_DATABASE = (
 
 def cell_text(value: Any, column: Column) -> str:
     """The figure as the CSV export writes it; « — » when there is none (no denominator)."""
-    return _csv_cell(value, column.kind, column.empty) or _nothing(column)
+    return csv_cell(value, column.kind, column.empty) or _nothing(column)
 
 
 def _nothing(column: Column) -> str:
@@ -74,7 +74,7 @@ def table_view(name: str, table: Table, export_query: dict[str, str]) -> TableVi
     groups = {index for index, row in enumerate(table.rows) if row.get("group")}
     totals = None
     if table.totals is not None:  # as the CSV's last line: no « (non renseigné) » there
-        totals = ["Total", *(_csv_cell(table.totals.get(c.key), c.kind) or _nothing(c)
+        totals = ["Total", *(csv_cell(table.totals.get(c.key), c.kind) or _nothing(c)
                              for c in table.columns[1:])]  # fmt: skip
     href = "/statistiques/export.csv?" + urlencode({**export_query, "tableau": name})
     return TableView(name, table.title, headers, rows, groups, totals, href)
@@ -85,7 +85,7 @@ def indicator_text(indicator: Indicator) -> str:
     if indicator.value is None:
         return "—"
     unit = " s" if indicator.name.endswith("_seconds") else UNITS.get(indicator.kind, "")
-    return _csv_cell(indicator.value, indicator.kind) + unit
+    return csv_cell(indicator.value, indicator.kind) + unit
 
 
 def _categories(table: Table) -> list[str]:

@@ -30,8 +30,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from svi_acd.directory.audit import directory_imported, entry_added, entry_changed, entry_removed
-from svi_acd.directory.csv_import import MAX_BYTES, parse_directory_csv
-from svi_acd.directory.csv_import import _entry as entry_from_row
+from svi_acd.directory.csv_import import MAX_BYTES, entry_from_row, parse_directory_csv
 from svi_acd.directory.store import (
     StoredEntry,
     count_entries,

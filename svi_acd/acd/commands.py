@@ -26,6 +26,7 @@ from svi_acd.acd.audit_trail import DeskAuditTrail
 from svi_acd.acd.board import AGENT_STATE_LABELS, AcdSnapshot, mask_number, snapshot_json
 from svi_acd.acd.control import AcdError
 from svi_acd.acd.desk import Desk
+from svi_acd.acd.overflow import rule_json
 from svi_acd.acd.tracker import EVENT_CLASSES
 from svi_acd.asterisk.ami import AmiConnection
 from svi_acd.asterisk.link import SECRET_ENV, USER_ENV, AmiCredentials, AmiError, AmiOptions
@@ -200,13 +201,7 @@ def state_command(args: argparse.Namespace) -> int:
 
 def rules_command(args: argparse.Namespace) -> int:
     settings = settings_from(args)
-    rows = [
-        {"nom": rule.name, "file": rule.queue, "condition": rule.condition,
-         "seuil": rule.threshold, "destination": rule.destination.type,
-         "cible": rule.destination.queue or rule.destination.prompt or rule.destination.mailbox,
-         "actif": rule.enabled}
-        for rule in settings.overflow
-    ]  # fmt: skip
+    rows = [rule_json(rule, rule.enabled) for rule in settings.overflow]  # fmt: skip
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return 0

@@ -30,7 +30,7 @@ from typing import Any
 
 from svi_acd.acd.board import AcdSnapshot, Board
 from svi_acd.acd.control import AcdError
-from svi_acd.acd.overflow import Overflow, at_entry, while_waiting
+from svi_acd.acd.overflow import Overflow, at_entry, rule_json, while_waiting
 from svi_acd.acd.tracker import CALLBACK_SUFFIX, EVENT_NAMES, QueueTracker
 from svi_acd.asterisk.ami import AmiConnection
 from svi_acd.asterisk.frames import AmiMessage
@@ -178,17 +178,7 @@ class Desk:
 
     def overflow_rules(self) -> list[dict[str, object]]:
         return [
-            {
-                "nom": rule.name,
-                "file": rule.queue,
-                "condition": rule.condition,
-                "seuil": rule.threshold,
-                "destination": rule.destination.type,
-                "cible": rule.destination.queue
-                or rule.destination.prompt
-                or rule.destination.mailbox,
-                "actif": self.switches.get(rule.name, rule.enabled),
-            }
+            rule_json(rule, self.switches.get(rule.name, rule.enabled))
             for rule in self.settings.overflow
         ]
 

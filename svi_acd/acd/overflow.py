@@ -36,6 +36,20 @@ class Overflow:
         return f"{target.type}:{detail}" if detail else target.type
 
 
+def rule_json(rule: OverflowRule, enabled: bool) -> dict[str, object]:
+    """A rule as the API, the CLI and the pages show it (French keys)."""
+    target = rule.destination
+    return {
+        "nom": rule.name,
+        "file": rule.queue,
+        "condition": rule.condition,
+        "seuil": rule.threshold,
+        "destination": target.type,
+        "cible": target.queue or target.prompt or target.mailbox,
+        "actif": enabled,
+    }
+
+
 def _allowed_length(rule: OverflowRule, queue: QueueView) -> float:
     """How many callers the queue may hold under a length rule."""
     if rule.condition == "longueur_max":

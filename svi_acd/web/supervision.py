@@ -5,7 +5,13 @@ Routes:
 - ``GET /supervision``: the page, showing the board as it is at load time (readable without
   JavaScript: reload to refresh);
 - ``GET /supervision/flux``: ``text/event-stream`` (``supervision.js`` reads it with
-  ``EventSource`` and redraws the page in place).
+  ``EventSource`` and redraws the page in place);
+- for ``supervision:ecriture`` only (the page shows the controls to those roles alone), plain
+  forms with the CSRF field, each redirecting to ``/supervision?fait=…`` where a notice says
+  what was done, or showing the page again with the ACD's refusal in French:
+  ``POST /supervision/debordement/{nom}`` (``actif=oui|non``: « Rétablir » / « Couper » an
+  overflow rule) and ``POST /supervision/agents/{interface}/pause|reprise|deconnexion``
+  (``PJSIP/agent1``; ``motif`` for a pause, one of ``PAUSE_REASONS``).
 
 The stream starts with ``retry: 5000`` then sends, each time the board changes::
 
@@ -56,10 +62,12 @@ import time
 from collections.abc import Awaitable
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from aiohttp import web
 
 from svi_acd.acd.board import AGENT_STATE_LABELS, AcdSnapshot, AgentState, snapshot_json
+from svi_acd.acd.control import AcdError
 from svi_acd.live.state import LiveState
 from svi_acd.prompts.crisis_store import StoredMessage
 from svi_acd.routing.crisis import CrisisSnapshot, message_status
@@ -67,8 +75,8 @@ from svi_acd.stats.measures import Thresholds
 from svi_acd.stats.reports import build_report
 from svi_acd.web.crisis_pages import MODE_LABELS, PARIS, paris_text
 from svi_acd.web.keys import ACD, CRISIS, ENGINE, HEALTH, SETTINGS, SURGE
-from svi_acd.web.pages import environment, render
-from svi_acd.web.security import requires
+from svi_acd.web.pages import environment, render, sentence
+from svi_acd.web.security import ACCOUNT, acting_user, requires
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -303,7 +311,25 @@ def _event(state: dict[str, Any], event_id: int) -> bytes:
 @requires("supervision:lecture")
 async def wallboard_page(request: web.Request) -> web.Response:
     state = await request.app[WALLBOARD].state(request.app)
-    return await render(request, "supervision.html", tableau=state, flux="/supervision/flux")
+    return await _page(request, state)
+
+
+async def _page(
+    request: web.Request, state: dict[str, Any] | None = None, *, error: str | None = None,
+    status: int = 200,
+) -> web.Response:  # fmt: skip
+    """The wallboard; with the controls when the user may act, and the notice or the error
+    of the last action."""
+    state = state or await request.app[WALLBOARD].state(request.app)
+    account = request.get(ACCOUNT)
+    controls = account is not None and account.may("supervision:ecriture")
+    acd = request.app[ACD]
+    rules = [rule_view(rule) for rule in acd.overflow_rules()] if acd and controls else []
+    return await render(
+        request, "supervision.html", status=status, tableau=state, flux="/supervision/flux",
+        commandes=controls, regles=rules, motifs=PAUSE_REASONS, erreur=error,
+        fait=notice(request.query, rules, state) if controls and error is None else None,
+    )  # fmt: skip
 
 
 @routes.get("/supervision/flux")
@@ -342,3 +368,139 @@ async def _follow(app: web.Application, response: web.StreamResponse) -> None:
             last_write = loop.time()
         timeout = min(board.refresh_s, board.heartbeat_s)
         version = await board.wait(app, version, wake, timeout)
+
+
+# -- the supervisor's actions ------------------------------------------------------------
+
+PAUSE_REASONS = ("ticket", "pause", "formation", "réunion", "absence")
+ACD_MISSING = (
+    "ACD indisponible : le service n'a pas de liaison AMI (SVI_ACD_AMI_USER / "
+    "SVI_ACD_AMI_SECRET). Rien n'a été modifié."
+)
+DESTINATIONS = {"file": "vers la file", "message": "message", "rappel": "rappel",
+                "messagerie": "messagerie vocale"}  # fmt: skip
+
+
+def _number(value: object) -> str:
+    number = float(value)  # type: ignore[arg-type]
+    return str(int(number)) if number.is_integer() else f"{number:g}".replace(".", ",")
+
+
+def condition_text(condition: object, threshold: object) -> str:
+    """An overflow condition and its threshold in words."""
+    seconds = float(threshold)  # type: ignore[arg-type]
+    grace = f", après {duration_text(seconds)} d'attente" if seconds > 0 else ""
+    if condition == "aucun_agent":
+        return "aucun agent connecté" + grace
+    if condition == "aucun_agent_libre":
+        return "aucun agent libre" + grace
+    if condition == "attente_max_s":
+        return f"attente de {duration_text(seconds)} ou plus"
+    if condition == "longueur_max":
+        return f"plus de {_number(threshold)} appelants en attente"
+    if condition == "appels_par_agent":
+        return f"plus de {_number(threshold)} appelants par agent disponible"
+    return f"{condition} (seuil {_number(threshold)})"
+
+
+def rule_view(rule: dict[str, object]) -> dict[str, object]:
+    name = str(rule["nom"])
+    destination = DESTINATIONS.get(str(rule["destination"]), str(rule["destination"]))
+    target = rule.get("cible")
+    if target and rule["destination"] == "message":
+        destination += f" « {target} » puis raccroché"
+    elif target:
+        destination += f" {target}"
+    return {
+        "nom": name,
+        "file": rule["file"],
+        "condition": condition_text(rule["condition"], rule["seuil"]),
+        "destination": destination,
+        "actif": bool(rule["actif"]),
+        "action": f"/supervision/debordement/{quote(name, safe='')}",
+    }
+
+
+def agent_action_url(interface: str, action: str) -> str:
+    return f"/supervision/agents/{quote(interface, safe='/')}/{action}"
+
+
+environment.globals["agent_action_url"] = agent_action_url
+
+
+def notice(query: Any, rules: list[dict[str, object]], state: dict[str, Any]) -> str | None:
+    """What the last action did, from the redirect's query: shown only for a rule or an agent
+    the page knows (a crafted link cannot make up a name)."""
+    done = query.get("fait", "")
+    if done in ("regle_coupee", "regle_retablie"):
+        name = query.get("regle", "")
+        if not any(rule["nom"] == name for rule in rules):
+            return None
+        if done == "regle_coupee":
+            return f"Règle de débordement « {name} » coupée : elle ne s'applique plus."
+        return f"Règle de débordement « {name} » rétablie : elle s'applique de nouveau."
+    agents = {a["interface"]: a["nom"] for a in (state["acd"] or {}).get("agents", [])}
+    name = agents.get(query.get("agent", ""))
+    if name is None:
+        return None
+    if done == "pause" and query.get("motif") in PAUSE_REASONS:
+        return f"{name} est mis en pause (motif : {query['motif']})."
+    if done == "reprise":
+        return f"{name} reprend : fin de la pause."
+    if done == "deconnexion":
+        return f"{name} est déconnecté de ses files."
+    return None
+
+
+def _back(**query: str) -> web.HTTPSeeOther:
+    return web.HTTPSeeOther(f"/supervision?{urlencode(query)}")
+
+
+async def _refused(request: web.Request, message: str, status: int) -> web.Response:
+    text = sentence(message)
+    return await _page(request, error=text if text.endswith(".") else text + ".", status=status)
+
+
+@routes.post("/supervision/debordement/{nom}")
+@requires("supervision:ecriture")
+async def switch_rule(request: web.Request) -> web.Response:
+    name = request.match_info["nom"]
+    choice = (await request.post()).get("actif")
+    acd = request.app[ACD]
+    if choice not in ("oui", "non"):
+        return await _refused(request, "choix invalide : « Couper » ou « Rétablir »", 422)
+    if acd is None:
+        return await _refused(request, ACD_MISSING, 503)
+    try:
+        await acd.switch_overflow_rule(name, choice == "oui", acting_user(request))
+    except AcdError as exc:
+        return await _refused(request, exc.message, exc.status)
+    raise _back(fait="regle_retablie" if choice == "oui" else "regle_coupee", regle=name)
+
+
+@routes.post(r"/supervision/agents/{interface:[A-Za-z]+/[^/]+}/{action:pause|reprise|deconnexion}")
+@requires("supervision:ecriture")
+async def agent_action(request: web.Request) -> web.Response:
+    interface = request.match_info["interface"]
+    action = request.match_info["action"]
+    acd = request.app[ACD]
+    actor = acting_user(request)
+    reason = (await request.post()).get("motif", "")
+    if action == "pause" and reason not in PAUSE_REASONS:
+        return await _refused(
+            request, "motif de pause inconnu : ticket, pause, formation, réunion ou absence", 422
+        )
+    if acd is None:
+        return await _refused(request, ACD_MISSING, 503)
+    try:
+        if action == "pause":
+            await acd.pause(interface, str(reason), actor)
+        elif action == "reprise":
+            await acd.unpause(interface, actor)
+        else:
+            await acd.logout(interface, actor)
+    except AcdError as exc:
+        return await _refused(request, exc.message, exc.status)
+    if action == "pause":
+        raise _back(fait=action, agent=interface, motif=str(reason))
+    raise _back(fait=action, agent=interface)

@@ -27,9 +27,14 @@ def board() -> Board:
 
 
 @pytest.fixture
-def customize_resources(board: Board) -> Customize:
+def control(board: Board) -> BoardControl:
+    return BoardControl(board)
+
+
+@pytest.fixture
+def customize_resources(control: BoardControl) -> Customize:
     async def with_acd(resources: WebResources, stack: AsyncExitStack) -> WebResources:
-        return replace(resources, acd=cast(AcdControl, BoardControl(board)))
+        return replace(resources, acd=cast(AcdControl, control))
 
     return with_acd
 
@@ -101,3 +106,31 @@ def test_without_javascript_the_wallboard_shows_the_state_at_load_time(
         expect(page.locator("#flux-mode")).to_contain_text("rechargez la page")
     finally:
         context.close()
+
+
+def test_a_supervisor_pauses_an_agent_from_the_wallboard_after_a_live_redraw(
+    page: Any, web_server: WebServer, board: Board, control: BoardControl, login: Login,
+    screenshot: Callable, assert_accessible: Callable,
+) -> None:  # fmt: skip
+    on_server(web_server, lambda: board.put_agent(Agent("alice", "PJSIP/alice", ("support",),
+                                                        logged_in=True)))  # fmt: skip
+    credentials = login(page, "superviseur")
+    page.goto("/supervision")
+    expect(page.locator("#flux-mode")).to_have_text("— mise à jour en direct.")
+    # A change on the board: the agents' rows (and their forms) are redrawn by the script.
+    bruno = Agent("bruno", "PJSIP/bruno", ("support",), logged_in=True, in_call=True)
+    on_server(web_server, lambda: board.put_agent(bruno))
+    rows = page.locator("#agents-corps")
+    expect(rows).to_contain_text("bruno")
+    expect(page.get_by_role("button", name="Mettre en pause : bruno")).to_be_visible()
+
+    page.get_by_label("Motif de la pause de alice").select_option("formation")
+    page.get_by_role("button", name="Mettre en pause : alice").click()
+    expect(page.locator("#commande-faite")).to_have_text(
+        "alice est mis en pause (motif : formation)."
+    )
+    expect(rows).to_contain_text("En pause (formation)")
+    expect(page.get_by_role("button", name="Reprendre : alice")).to_be_visible()
+    assert ("pause", "PJSIP/alice", "formation", credentials.login) in control.calls
+    assert_accessible(page)
+    screenshot(page, "supervision-commandes")

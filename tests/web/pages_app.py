@@ -23,7 +23,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from svi_acd.acd.board import AcdSnapshot, Board
-from svi_acd.acd.control import AcdControl
+from svi_acd.acd.control import AcdControl, AcdError
 from svi_acd.config.loader import load_settings
 from svi_acd.config.model import Settings
 from svi_acd.db.base import create_engine
@@ -54,18 +54,82 @@ class SettableClock:
         return self.moment.timestamp()
 
 
+def overflow_rule(
+    name: str, condition: str, threshold: float, destination: str, target: str | None = None,
+    *, queue: str = "support", enabled: bool = True,
+) -> dict[str, object]:  # fmt: skip
+    """A rule as ``AcdControl.overflow_rules`` gives it."""
+    return {"nom": name, "file": queue, "condition": condition, "seuil": threshold,
+            "destination": destination, "cible": target, "actif": enabled}  # fmt: skip
+
+
+def default_rules() -> list[dict[str, object]]:
+    return [
+        overflow_rule("attente trop longue", "attente_max_s", 600, "rappel"),
+        overflow_rule("aucun agent connecté", "aucun_agent", 0, "message", "sature"),
+    ]
+
+
 @dataclass
 class BoardControl:
-    """The two ``AcdControl`` methods the wallboard uses, over a board built by hand."""
+    """``AcdControl`` over a board built by hand: the wallboard's reads, and the supervisor's
+    actions (agents, overflow switches) applied to the board and recorded in ``calls``
+    (method, arguments…, actor). ``failure``: raised by the next action instead."""
 
     board: Board
     now: Any = time.time
+    rules: list[dict[str, object]] = field(default_factory=default_rules)
+    calls: list[tuple[object, ...]] = field(default_factory=list)
+    failure: AcdError | None = None
 
     def snapshot(self) -> AcdSnapshot:
         return self.board.snapshot(self.now())
 
     async def wait_change(self, version: int, timeout_s: float) -> int:
         return await self.board.wait_change(version, timeout_s)
+
+    def _act(self, *call: object) -> None:
+        if self.failure is not None:
+            failure, self.failure = self.failure, None
+            raise failure
+        self.calls.append(call)
+
+    def _agent(self, interface: str) -> str:
+        if interface not in self.board.agents:
+            raise AcdError(f"agent inconnu « {interface[:80]} »", 404)
+        return interface
+
+    async def login(
+        self, interface: str, actor: str, queues: Sequence[str] = (), name: str | None = None
+    ) -> None:
+        self._act("login", interface, tuple(queues), name, actor)
+        self.board.update_agent(interface, logged_in=True, since=self.now())
+
+    async def logout(self, interface: str, actor: str, queues: Sequence[str] = ()) -> None:
+        self._act("logout", self._agent(interface), tuple(queues), actor)
+        self.board.update_agent(interface, logged_in=False, paused=False, since=self.now())
+
+    async def pause(self, interface: str, reason: str, actor: str) -> None:
+        self._act("pause", self._agent(interface), reason, actor)
+        self.board.update_agent(interface, paused=True, pause_reason=reason, since=self.now())
+
+    async def unpause(self, interface: str, actor: str) -> None:
+        self._act("unpause", self._agent(interface), actor)
+        self.board.update_agent(interface, paused=False, pause_reason="", since=self.now())
+
+    async def change_priority(self, uniqueid: str, priority: int, actor: str) -> None:
+        self._act("change_priority", uniqueid, priority, actor)
+
+    def overflow_rules(self) -> list[dict[str, object]]:
+        return [dict(rule) for rule in self.rules]
+
+    async def switch_overflow_rule(self, name: str, enabled: bool, actor: str) -> None:
+        found = [rule for rule in self.rules if rule["nom"] == name]
+        if not found:
+            raise AcdError(f"règle de débordement inconnue « {name[:80]} »", 404)
+        self._act("switch_overflow_rule", name, enabled, actor)
+        found[0]["actif"] = enabled
+        self.board.touch()
 
 
 def small_limits(settings: Settings) -> Settings:
@@ -87,6 +151,7 @@ class PagesClient:
     crisis: CrisisMessages
     clock: SettableClock
     board: Board
+    control: BoardControl | None = None
     sessions: dict[str, Session] = field(default_factory=dict)
 
     def _headers(self, role: str | None) -> dict[str, str]:
@@ -143,7 +208,7 @@ async def pages_client(
     crisis = CrisisMessages(settings, engine, live, files, clock)
     surge = SurgeMonitor(settings.crisis.surge, live, crisis)
     board = Board({name: queue.name for name, queue in settings.queues.items()}, connected=True)
-    control = cast(AcdControl, BoardControl(board, clock.epoch)) if with_acd else None
+    control = BoardControl(board, clock.epoch) if with_acd else None
     store = fast_store(engine)
     sessions = {}
     for role in SESSION_ROLES:
@@ -155,13 +220,13 @@ async def pages_client(
     async def open_resources() -> AsyncIterator[WebResources]:
         yield WebResources(
             crisis, surge, lambda: {"ami": "connecté depuis 09:58:00"}, engine=engine,
-            acd=control, accounts=store,
+            acd=cast(AcdControl, control), accounts=store,
         )  # fmt: skip
 
     try:
         app = create_app(settings, open_resources)
         async with TestClient(TestServer(app, host="127.0.0.1")) as client:
-            yield PagesClient(client, engine, crisis, clock, board, sessions)
+            yield PagesClient(client, engine, crisis, clock, board, control, sessions)
     finally:
         await live.stop()
         await engine.dispose()

@@ -153,6 +153,71 @@
     return rows.length ? rows : [emptyRow(5, "Aucun appelant en attente.")];
   }
 
+  /* Commandes du superviseur (data-commandes sur #supervision) : les mêmes formulaires que
+   * agent_controls dans supervision_blocs.html. */
+  var controls = board.getAttribute("data-commandes") === "oui";
+  var csrf = board.getAttribute("data-csrf") || "";
+  var reasons = controls ? JSON.parse(board.getAttribute("data-motifs") || "[]") : [];
+
+  function actionUrl(member, action) {
+    var slash = member.indexOf("/");
+    return "/supervision/agents/" + member.slice(0, slash + 1) +
+      encodeURIComponent(member.slice(slash + 1)) + "/" + action;
+  }
+
+  function button(text, kind, agent, key) {
+    var node = el("button", "fr-btn fr-btn--sm" + (kind ? " " + kind : ""), text);
+    node.type = "submit";
+    node.setAttribute("data-cle", key);
+    node.appendChild(el("span", "fr-sr-only", " : " + agent.nom));
+    return node;
+  }
+
+  function form(agent, action, className) {
+    var node = el("form", className);
+    node.method = "post";
+    node.action = actionUrl(agent.interface, action);
+    var token = el("input");
+    token.type = "hidden";
+    token.name = "csrf_token";
+    token.value = csrf;
+    node.appendChild(token);
+    return node;
+  }
+
+  function agentControls(a, index) {
+    var box = el("div", "app-agent-actions");
+    if (a.etat === "pause") {
+      var resume = form(a, "reprise");
+      resume.appendChild(button("Reprendre", "", a, a.interface + "|reprise"));
+      box.appendChild(resume);
+    } else if (a.etat !== "deconnecte") {
+      var pause = form(a, "pause", "app-agent-pause");
+      var label = el("label", "fr-label", "Motif");
+      label.htmlFor = "motif-agent-" + index;
+      label.appendChild(el("span", "fr-sr-only", " de la pause de " + a.nom));
+      var select = el("select", "fr-select");
+      select.id = "motif-agent-" + index;
+      select.name = "motif";
+      select.setAttribute("data-cle", a.interface + "|motif");
+      reasons.forEach(function (reason) {
+        var option = el("option", null, reason.charAt(0).toUpperCase() + reason.slice(1));
+        option.value = reason;
+        select.appendChild(option);
+      });
+      pause.appendChild(label);
+      pause.appendChild(select);
+      pause.appendChild(button("Mettre en pause", "fr-btn--secondary", a, a.interface + "|pause"));
+      box.appendChild(pause);
+    }
+    if (a.etat !== "deconnecte") {
+      var logout = form(a, "deconnexion");
+      logout.appendChild(button("Déconnecter", "fr-btn--tertiary", a, a.interface + "|deconnexion"));
+      box.appendChild(logout);
+    }
+    return box;
+  }
+
   function agentRows(t) {
     var icons = {};
     t.agents.etats.forEach(function (s) {
@@ -160,14 +225,54 @@
     });
     var agents = t.acd ? t.acd.agents : [];
     if (!agents.length) {
-      return [emptyRow(5, "Aucun agent connu.")];
+      return [emptyRow(controls ? 6 : 5, "Aucun agent connu.")];
     }
-    return agents.map(function (a) {
+    return agents.map(function (a, index) {
       var state = [icon(icons[a.etat]), " " + a.etat_libelle + (a.motif_pause ? " (" + a.motif_pause + ")" : "")];
       var since = a.depuis_s === null || a.depuis_s === undefined ? "" : duration(a.depuis_s);
-      return row([a.nom, state, since, a.files.join(", "), a.appels_pris]);
+      var cells = [a.nom, state, since, a.files.join(", "), a.appels_pris];
+      if (controls) {
+        cells.push(agentControls(a, index + 1));
+      }
+      return row(cells);
     });
   }
+
+  /* Redessiner les agents sans gêner le superviseur : tant que le focus est dans le tableau
+   * (motif en cours de choix, bouton), le tableau attend ; au redessin, le motif choisi est
+   * remis sur les nouvelles commandes. */
+  var agentsBody = document.getElementById("agents-corps");
+  var pendingAgents = null;
+
+  function drawAgents(t) {
+    if (agentsBody.contains(document.activeElement)) {
+      pendingAgents = t;
+      return;
+    }
+    pendingAgents = null;
+    var chosen = {};
+    agentsBody.querySelectorAll("select[data-cle]").forEach(function (select) {
+      chosen[select.getAttribute("data-cle")] = select.value;
+    });
+    replace(agentsBody, agentRows(t));
+    agentsBody.querySelectorAll("select[data-cle]").forEach(function (select) {
+      var value = chosen[select.getAttribute("data-cle")];
+      if (value) {
+        select.value = value;
+      }
+    });
+  }
+
+  agentsBody.addEventListener("focusout", function (event) {
+    if (pendingAgents && !agentsBody.contains(event.relatedTarget)) {
+      var t = pendingAgents;
+      window.setTimeout(function () {
+        if (pendingAgents === t) {
+          drawAgents(t);
+        }
+      }, 0);
+    }
+  });
 
   function draw(t) {
     board.querySelectorAll("[data-champ]").forEach(function (node) {
@@ -180,7 +285,7 @@
     replace(document.getElementById("etats-agents"), states(t));
     replace(document.getElementById("files-corps"), queueRows(t));
     replace(document.getElementById("appelants-corps"), callerRows(t));
-    replace(document.getElementById("agents-corps"), agentRows(t));
+    drawAgents(t);
   }
 
   var mode = document.getElementById("flux-mode");

@@ -17,6 +17,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from svi_acd.audit.tables import AuditEventRow
+from svi_acd.db.journal import narrowed, utc
 
 AuditDomain = Literal["annuaire", "comptes", "acd"]
 DOMAINS: tuple[AuditDomain, ...] = get_args(AuditDomain)
@@ -35,11 +36,6 @@ ACTIONS: dict[AuditDomain, tuple[str, ...]] = {
 AUDIT_MAX_ROWS = 1000
 ACTOR_MAX, SUBJECT_MAX, DETAIL_MAX = 100, 200, 1000
 _TOKEN_SHAPE = re.compile(r"sviacd_[A-Za-z0-9_-]+")
-
-
-def utc(moment: datetime) -> datetime:
-    """SQLite keeps no zone and hands back naive values: every instant is written in UTC."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _cleaned(text: str, limit: int) -> str:
@@ -119,15 +115,10 @@ async def read_audit(engine: AsyncEngine, where: AuditFilter) -> list[AuditEntry
         .where(table.domain.in_(where.domains))
         .order_by(table.at.desc(), table.id.desc())
     )
-    if where.actor:
-        query = query.where(table.actor == where.actor)
-    if where.action:
-        query = query.where(table.action == where.action)
-    if where.since is not None:
-        query = query.where(table.at >= utc(where.since))
-    if where.until is not None:
-        query = query.where(table.at < utc(where.until))
-    query = query.limit(max(1, min(where.limit, AUDIT_MAX_ROWS)))
+    query = narrowed(
+        query, table, actor=where.actor, action=where.action, since=where.since,
+        until=where.until, limit=where.limit, max_rows=AUDIT_MAX_ROWS,
+    )  # fmt: skip
     async with engine.connect() as connection:
         rows = (await connection.execute(query)).all()
     return [_entry(row) for row in rows]

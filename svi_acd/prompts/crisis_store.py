@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from svi_acd.db.journal import narrowed
+from svi_acd.db.journal import utc as journal_utc
 from svi_acd.prompts.crisis_errors import CrisisError
 from svi_acd.prompts.crisis_tables import CrisisEventRow, CrisisMessageRow
 from svi_acd.routing.crisis import CrisisMessage, CrisisSnapshot, Mode, Scope
@@ -26,10 +28,8 @@ JOURNAL_MAX_ROWS = 1000
 
 
 def utc(moment: datetime | None) -> datetime | None:
-    """Every instant is written in UTC: SQLite keeps no zone and hands back naive values."""
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    """Every instant is written in UTC (``None`` stays ``None``)."""
+    return None if moment is None else journal_utc(moment)
 
 
 @dataclass(frozen=True)
@@ -331,17 +331,12 @@ async def read_journal(engine: AsyncEngine, where: JournalFilter) -> list[Journa
     query = select(CrisisEventRow.__table__).order_by(CrisisEventRow.id.desc())
     if where.message_id is not None:
         query = query.where(CrisisEventRow.message_id == where.message_id)
-    if where.actor:
-        query = query.where(CrisisEventRow.actor == where.actor)
-    if where.action:
-        query = query.where(CrisisEventRow.action == where.action)
     if where.incident:
         query = query.where(CrisisEventRow.incident == where.incident)
-    if where.since is not None:
-        query = query.where(CrisisEventRow.at >= utc(where.since))
-    if where.until is not None:
-        query = query.where(CrisisEventRow.at < utc(where.until))
-    query = query.limit(max(1, min(where.limit, JOURNAL_MAX_ROWS)))
+    query = narrowed(
+        query, CrisisEventRow, actor=where.actor, action=where.action, since=where.since,
+        until=where.until, limit=where.limit, max_rows=JOURNAL_MAX_ROWS,
+    )  # fmt: skip
     async with engine.connect() as connection:
         rows = (await connection.execute(query)).all()
     return [_entry(row) for row in rows]  # type: ignore[arg-type]

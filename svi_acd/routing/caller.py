@@ -56,25 +56,38 @@ class CallerIdentity:
         return self.e164 is not None
 
 
-def _possible_e164(text: str) -> str | None:
+Identity = tuple[str, str | None]  # (E.164, territory)
+
+
+def _parsed(text: str) -> Identity | None:
     try:
         number = phonenumbers.parse(text, None)
     except phonenumbers.NumberParseException:
         return None
     if not phonenumbers.is_possible_number(number):
         return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return e164, _territory(number)
 
 
-def _national(digits: str) -> str | None:
-    overseas = _OVERSEAS_NATIONAL_PREFIXES.get(digits[:4])
-    if overseas and len(digits) == 10:
-        return overseas[0] + digits[1:]
-    return _possible_e164("+33" + digits[1:])
+def _territory(number: phonenumbers.PhoneNumber) -> str | None:
+    if number.country_code == 262:
+        national = str(number.national_number)
+        return "YT" if national.startswith(_MAYOTTE_PREFIXES) else "RE"
+    return _TERRITORY_BY_COUNTRY_CODE.get(number.country_code)
 
 
-def normalise_number(raw: str | None) -> str | None:
-    """E.164 form of a presented caller number, or None when it cannot be a phone number."""
+def _national(digits: str) -> Identity | None:
+    if len(digits) == 10:
+        # Most callers: a 10-digit national number, placed without phonenumbers (parsing is
+        # the costliest step of a routing decision, on the way to the first prompt). Every
+        # 9-digit +33 number is a possible one.
+        code, territory = _OVERSEAS_NATIONAL_PREFIXES.get(digits[:4], ("+33", "FR"))
+        return code + digits[1:], territory
+    return _parsed("+33" + digits[1:])
+
+
+def _identity(raw: str | None) -> Identity | None:
     if raw is None:
         return None
     text = _TRUNK_ZERO.sub("+33", raw.strip().replace(" ", ""))  # "+33 (0)1 …"
@@ -84,27 +97,24 @@ def normalise_number(raw: str | None) -> str | None:
     if text.startswith("00"):
         text = "+" + text[2:]
     if text.startswith("+"):
-        return _possible_e164(text) if text[1:].isdigit() else None
+        return _parsed(text) if text[1:].isdigit() else None
     if not text.isdigit():
         return None
     if text.startswith("0"):
         return _national(text)
     # Some trunks present the country code without "+" (33612345678, 596696123456).
-    return _possible_e164("+" + text)
+    return _parsed("+" + text)
 
 
-def territory_of(e164: str | None) -> str | None:
-    """FR, GF, MQ, GP, RE, YT, PM, NC — or None for a foreign or unknown number."""
-    if e164 is None:
-        return None
-    number = phonenumbers.parse(e164, None)
-    if number.country_code == 262:
-        national = str(number.national_number)
-        return "YT" if national.startswith(_MAYOTTE_PREFIXES) else "RE"
-    return _TERRITORY_BY_COUNTRY_CODE.get(number.country_code)
+def normalise_number(raw: str | None) -> str | None:
+    """E.164 form of a presented caller number, or None when it cannot be a phone number."""
+    found = _identity(raw)  # not through identify's cache: imports would flush the callers
+    return found[0] if found else None
 
 
 @lru_cache(maxsize=16384)  # phonenumbers parsing is the costliest step; callers come back
 def identify(raw: str | None) -> CallerIdentity:
-    e164 = normalise_number(raw)
-    return CallerIdentity(raw=raw or "", e164=e164, territory=territory_of(e164))
+    found = _identity(raw)
+    if found is None:
+        return CallerIdentity(raw=raw or "", e164=None, territory=None)
+    return CallerIdentity(raw=raw or "", e164=found[0], territory=found[1])

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import phonenumbers
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from svi_acd.routing.caller import identify, normalise_number
+
+OVERSEAS_PREFIXES = {"0590", "0690", "0691", "0594", "0694", "0596", "0696", "0697", "0262",
+                     "0263", "0692", "0693", "0269", "0639"}  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -69,3 +73,16 @@ def test_any_text_gives_an_identity_or_none_without_crashing(raw: str) -> None:
         assert e164[1:].isdigit()
         # Normalising a normalised number is stable.
         assert normalise_number(e164) == e164
+
+
+@given(st.from_regex(r"0[1-9][0-9]{8}", fullmatch=True))
+def test_metropolitan_national_numbers_are_placed_as_the_library_places_them(
+    national: str,
+) -> None:
+    # They skip phonenumbers on the call path: the library must agree (overseas prefixes
+    # are the table's, checked above).
+    assume(national[:4] not in OVERSEAS_PREFIXES)
+    number = phonenumbers.parse("+33" + national[1:], None)
+    assert phonenumbers.is_possible_number(number)
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    assert (identify(national).e164, identify(national).territory) == (e164, "FR")

@@ -192,6 +192,7 @@ async def start_service(settings: Settings, options: ServiceOptions) -> RunningS
         directory=lambda: service.directory,
     )
     service = RunningService(settings, engine, flow, None, agi_port=0, ami=ami)
+    flow.journal = ami
     await service.refresh_directory()
     service.crisis = await start_crisis(
         settings, engine, folder, options.clock, options.redis_url, options.surge_tick_s

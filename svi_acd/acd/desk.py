@@ -35,6 +35,7 @@ from svi_acd.acd.tracker import CALLBACK_SUFFIX, EVENT_NAMES, QueueTracker
 from svi_acd.asterisk.ami import AmiConnection
 from svi_acd.asterisk.frames import AmiMessage
 from svi_acd.asterisk.link import AmiError
+from svi_acd.asterisk.queue_log import queue_log_data
 from svi_acd.config.model import Settings
 
 log = logging.getLogger(__name__)
@@ -271,12 +272,7 @@ class Desk:
         return moves
 
     async def _queue_log(self, queue: str, uniqueid: str, event: str, *data: str) -> None:
-        await self.ami.action(
-            "QueueLog",
-            {"Queue": queue, "Event": event, "Uniqueid": uniqueid, "Interface": "NONE",
-             "Message": "|".join(data)},
-            idempotent=False,
-        )  # fmt: skip
+        await self.ami.queue_log(queue, uniqueid, event, queue_log_data(*data))
 
     async def _move(self, move: Overflow) -> None:
         caller, rule = move.caller, move.rule

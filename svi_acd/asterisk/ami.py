@@ -553,6 +553,18 @@ class AmiConnection:
             fields["MemberName"] = member_name
         await self.action("QueueAdd", fields, idempotent=False)
 
+    async def queue_log(
+        self, queue: str, uniqueid: str, event: str, message: str = "",
+        *, deadline_s: float | None = None,
+    ) -> None:  # fmt: skip
+        """One line in app_queue's queue_log, as the dialplan's ``QueueLog()`` writes it.
+
+        Not resent after a reconnection (it may have been written): the caller decides.
+        """
+        fields: dict[str, FieldValue] = {"Queue": queue, "Event": event, "Uniqueid": uniqueid,
+                                         "Interface": "NONE", "Message": message}  # fmt: skip
+        await self.action("QueueLog", fields, deadline_s=deadline_s, idempotent=False)
+
     async def command(self, cli: str, deadline_s: float | None = None) -> list[str]:
         """A CLI command; its output lines."""
         response = await self.action("Command", {"Command": cli}, deadline_s=deadline_s)

@@ -11,13 +11,17 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlsplit
 
+from svi_acd.asterisk.queue_log import queue_log_data
 from svi_acd.ivr.session import ANY_DIGIT, CallerHungUp, CallInfo
 
 _REPLY = re.compile(r"^(?P<code>\d{3})[ -](?:result=(?P<result>-?[^ ]*))?\s*(?P<rest>.*)$")
 # French: "lundi 13 juillet à 8 heures" (A weekday, d day, B month, H hour, M minutes if not 0).
 SAY_MOMENT_FORMAT = "AdB 'digits/at' HM"
-ANSWERED_ARG = "repondu"  # AGI(url,repondu): the channel is already up
+# The channel is already up: AGI(url,repondu), or agi://host:port/svi?repondu, which the
+# service reads in the first header lines and can start on before the rest arrive.
+ANSWERED_ARG = "repondu"
 
 
 class AgiError(Exception):
@@ -63,24 +67,33 @@ def parse_headers(lines: list[str]) -> dict[str, str]:
     return headers
 
 
+def answered_in_request(request: str) -> bool:
+    """``agi://host:port/svi?repondu``: the dialplan answered before handing the call over."""
+    return ANSWERED_ARG in urlsplit(request).query.split("&")
+
+
+def enough_to_start(headers: dict[str, str]) -> bool:
+    """Whether the flow can start before the rest of the headers (see ``call_info``)."""
+    return (
+        "agi_uniqueid" in headers
+        and "agi_callerid" in headers
+        and answered_in_request(headers.get("agi_request", ""))
+    )
+
+
 def call_info(headers: dict[str, str]) -> CallInfo:
     number = headers.get("agi_callerid", "")
+    answered = headers.get("agi_arg_1") == ANSWERED_ARG
     return CallInfo(
         uniqueid=headers.get("agi_uniqueid", ""),
         caller_number="" if number == "unknown" else number,
-        dialed=headers.get("agi_extension", ""),
-        answered=headers.get("agi_arg_1") == ANSWERED_ARG,
+        answered=answered or answered_in_request(headers.get("agi_request", "")),
     )
 
 
 def quote(text: str) -> str:
     """An AGI argument: double-quoted, without characters that would end or split it."""
     return '"' + re.sub(r'["\\\r\n]', " ", text) + '"'
-
-
-def queue_log_field(text: str) -> str:
-    # queue_log separates fields with "|" and QueueLog() its arguments with ",".
-    return re.sub(r"[|,\r\n]", " ", text)
 
 
 SendLine = Callable[[str, float], Awaitable[str]]
@@ -158,7 +171,7 @@ class AgiSession:
         await self.command(f"SET VARIABLE {name} {quote(value)}")
 
     async def queue_log(self, queue: str, event: str, *data: str) -> None:
-        fields = [queue, self.info.uniqueid, "NONE", event, "|".join(map(queue_log_field, data))]
+        fields = [queue, self.info.uniqueid, "NONE", event, queue_log_data(*data)]
         await self.command(f"EXEC QueueLog {quote(','.join(fields))}")
 
     async def hangup(self) -> None:

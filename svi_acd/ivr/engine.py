@@ -5,10 +5,15 @@ variables, and journals every decision that keeps a call from the queue or moves
 custom queue_log event, so that statistics explain every call. It ends by leaving
 ``SVI_QUEUE`` / ``QUEUE_PRIO`` for the dialplan and setting ``SVI_FLOW_DONE=1`` last: if
 anything fails before that, the dialplan's fallback queues the caller anyway.
+
+Journal lines go over the service's AMI link in the background when it is up, so that no
+caller waits for them (``SVI_CALL`` is written before the first prompt); the walk waits for
+them only before handing the call back to the dialplan, whose own lines come next.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -16,6 +21,7 @@ from datetime import datetime
 from typing import Literal, Protocol
 
 from svi_acd.acd.overflow import Overflow
+from svi_acd.asterisk.queue_log import queue_log_data
 from svi_acd.config.flow import (
     ClosedNode,
     CrisisNode,
@@ -39,6 +45,8 @@ NO_QUEUE = "NONE"  # queue_log's queue column for calls that never reached a que
 MAX_STEPS = 200  # a configuration loop must not hold a caller forever
 TICKET_VARIABLE = "ticket"  # a "saisie" into this variable is journaled as SVI_TICKET
 BRANCH_VARIABLE = "branche"
+# A line the AMI link has not written by then goes through the call's channel instead.
+JOURNAL_AHEAD_DEADLINE_S = 1.0
 
 
 class FlowError(Exception):
@@ -89,6 +97,18 @@ class QueueGate(Protocol):
         ...
 
 
+class JournalLink(Protocol):
+    """A way to write queue_log lines besides the call's own channel (the service's AMI link)."""
+
+    @property
+    def connected(self) -> bool: ...
+
+    async def queue_log(
+        self, queue: str, uniqueid: str, event: str, message: str = "",
+        *, deadline_s: float | None = None,
+    ) -> None: ...  # fmt: skip
+
+
 class PromptSounds(Protocol):
     def sound(self, prompt_id: str) -> str:
         """The Asterisk sound name of a configured prompt."""
@@ -104,6 +124,7 @@ class FlowServices:
     directory: Callable[[], VipDirectory] = VipDirectory
     crisis: CrisisSource = field(default_factory=NoCrisis)
     acd: QueueGate | None = None  # None: no AMI link, no overflow at entry
+    journal: JournalLink | None = None  # None: every line goes through the call's channel
 
 
 @dataclass
@@ -127,12 +148,45 @@ class _Walk:
         self.decision: Decision | None = None
         self.heard: list[str] = []  # crisis messages already played in this call
         self.typed_ahead: str | None = None  # a digit that cut an information message short
+        # queue_log lines on their way over the AMI link: (write, queue, event, data).
+        self.ahead: list[tuple[asyncio.Task[None], str, str, tuple[str, ...]]] = []
 
     def sounds(self, *prompt_ids: str | None) -> list[str]:
         return [self.services.prompts.sound(pid) for pid in prompt_ids if pid]
 
     async def journal(self, event: str, *data: str, queue: str = NO_QUEUE) -> None:
+        link = self.services.journal
+        if link is not None and link.connected:
+            # Written by the AMI link in the background: the caller never waits for the
+            # journal (over AGI, SVI_CALL alone cost a round trip before the first prompt).
+            uniqueid = self.session.info.uniqueid
+            write = link.queue_log(
+                queue, uniqueid, event, queue_log_data(*data), deadline_s=JOURNAL_AHEAD_DEADLINE_S
+            )
+            self.ahead.append((asyncio.create_task(write), queue, event, data))
+            return
+        await self.settle_journal()  # keeps the lines in order
         await self.session.queue_log(queue, event, *data)
+
+    async def settle_journal(self, failing: bool = False) -> None:
+        """Wait for the lines sent ahead; those the AMI link could not write go through the
+        call's channel (a line written twice is harmless: the import keeps one record per
+        call). ``failing``: the walk broke, the channel may be gone; nothing more is raised."""
+        ahead, self.ahead = self.ahead, []
+        for task, queue, event, data in ahead:
+            try:
+                await task
+                continue
+            except Exception as exc:
+                log.warning("ligne %s non écrite par l'AMI (%s) : écrite par l'AGI", event, exc,
+                            extra={"uniqueid": self.session.info.uniqueid})  # fmt: skip
+            try:
+                await self.session.queue_log(queue, event, *data)
+            except Exception:
+                if not failing:
+                    raise
+                log.exception("ligne %s perdue pour le journal des files", event,
+                              extra={"uniqueid": self.session.info.uniqueid})  # fmt: skip
 
     async def run(self) -> FlowResult:
         await self.session.answer()
@@ -309,6 +363,13 @@ class _Walk:
 
 async def run_flow(services: FlowServices, session: CallSession) -> FlowResult:
     """Walk the whole flow, then mark it done (last, so that a failure leaves the fallback)."""
-    result = await _Walk(services, session).run()
+    walk = _Walk(services, session)
+    try:
+        result = await walk.run()
+    except BaseException:
+        await walk.settle_journal(failing=True)
+        raise
+    # The dialplan takes the call back next (queue, fallback): its lines come after ours.
+    await walk.settle_journal()
     await session.set_variable(FLOW_DONE, "1")
     return result

@@ -11,9 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from collections.abc import Awaitable, Callable
 
-from svi_acd.ivr.agi import AgiSession, call_info, parse_headers
+from svi_acd.ivr.agi import AgiSession, call_info, enough_to_start, parse_headers
 from svi_acd.ivr.session import CallerHungUp
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ class _Connection:
         self.reader = reader
         self.writer = writer
         self.hung_up = False
+        self.headers_left = False  # the flow started before the end of the headers
 
     async def read_line(self, deadline_s: float) -> str:
         # asyncio.timeout, not wait_for: no extra task per line on the call's critical path.
@@ -44,22 +46,57 @@ class _Connection:
         return raw.decode("utf-8", errors="replace").rstrip("\r\n")
 
     async def headers(self) -> dict[str, str]:
-        """The agi_* block, read in one go up to its blank line (EOF ends it, never a spin)."""
+        """The agi_* block up to its blank line, or only up to what the flow needs to start.
+
+        Asterisk writes the block one line per write; a dialplan that answered says so in the
+        URL (``?repondu``, second line), and then the flow starts once the caller's number is
+        in: its first command waits in the socket until Asterisk has written the rest, which
+        ``send`` reads before the command's reply. EOF ends the block, never a spin.
+        """
+        headers: dict[str, str] = {}
+        async with asyncio.timeout(HEADER_DEADLINE_S):
+            for _ in range(MAX_HEADER_LINES):
+                line = await self.read_header_line()
+                if not line:
+                    return headers
+                headers.update(parse_headers([line]))
+                if enough_to_start(headers):
+                    self.headers_left = True
+                    return headers
+        raise AgiConnectionClosed("en-têtes AGI trop longs")
+
+    async def read_header_line(self) -> str:
         try:
-            async with asyncio.timeout(HEADER_DEADLINE_S):
-                raw = await self.reader.readuntil(b"\n\n")
-        except asyncio.IncompleteReadError:
-            raise AgiConnectionClosed("connexion AGI fermée avant la fin des en-têtes") from None
-        except asyncio.LimitOverrunError:
+            raw = await self.reader.readline()
+        except ValueError:  # longer than the reader's limit
             raise AgiConnectionClosed("en-têtes AGI trop longs") from None
-        lines = raw.decode("utf-8", errors="replace").splitlines()
-        return parse_headers(lines[:MAX_HEADER_LINES])
+        if not raw.endswith(b"\n"):
+            raise AgiConnectionClosed("connexion AGI fermée avant la fin des en-têtes")
+        return raw.decode("utf-8", errors="replace").rstrip("\r\n")
+
+    def ack_at_once(self) -> None:
+        # Asterisk writes its headers under Nagle: the last ones wait for our ACK, and it reads
+        # our command only after them. Having just sent data, Linux would delay that ACK (up to
+        # 40 ms, "interactive" mode): ask for it at once.
+        sock = self.writer.get_extra_info("socket")
+        if sock is not None and hasattr(socket, "TCP_QUICKACK"):
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
+
+    async def skip_headers_left(self, deadline_s: float) -> None:
+        async with asyncio.timeout(deadline_s):
+            while await self.read_header_line():
+                pass
+        self.headers_left = False
 
     async def send(self, command: str, deadline_s: float) -> str:
         if self.hung_up:
             raise CallerHungUp("l'appelant a raccroché")
         self.writer.write(command.encode("utf-8") + b"\n")
         await self.writer.drain()
+        if self.headers_left:
+            self.ack_at_once()
+            await self.skip_headers_left(deadline_s)
         while True:
             line = await self.read_line(deadline_s)
             if line.startswith("HANGUP"):

@@ -21,7 +21,6 @@ class CallerHungUp(Exception):
 class CallInfo:
     uniqueid: str
     caller_number: str  # as presented (CALLERID(num)); may be empty or "anonymous"
-    dialed: str = ""
     answered: bool = False  # the dialplan answered the channel before handing it over
 
 

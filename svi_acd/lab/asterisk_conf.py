@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from svi_acd.config.model import QueueSettings, Settings
+from svi_acd.ivr.agi import ANSWERED_ARG
 from svi_acd.lab.dialplan import DialplanOptions, extensions_conf, support_agi_url
 
 MODULE_DIR = "/usr/lib/x86_64-linux-gnu/asterisk/modules"  # Debian's, inside the chroot
@@ -143,7 +144,9 @@ class LabOptions:
     def agi_url_for(self, settings: Settings) -> str:
         host = self.agi_host or settings.service.agi.host
         port = self.agi_port or settings.service.agi.port
-        return support_agi_url(settings, f"agi://{host}:{port}/svi")
+        # ?repondu: the support number answers before AGI(), and the service can start the
+        # flow from the first header lines (see ivr.fastagi).
+        return support_agi_url(settings, f"agi://{host}:{port}/svi?{ANSWERED_ARG}")
 
 
 def generate(settings: Settings, options: LabOptions) -> dict[str, str]:

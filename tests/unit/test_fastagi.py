@@ -129,3 +129,56 @@ async def test_answer_is_skipped_only_when_the_dialplan_says_it_answered() -> No
     assert sent == []
     await AgiSession(call_info({"agi_uniqueid": "1.2"}), send, 5.0).answer()
     assert sent == ["ANSWER"]
+
+
+# Asterisk 22's order; it writes one line per write() and the flow needs only the first ones.
+FIRST_LINES = b"agi_network: yes\nagi_network_script: svi?repondu\n" \
+    b"agi_request: agi://127.0.0.1:4573/svi?repondu\nagi_channel: PJSIP/appelants-00000001\n" \
+    b"agi_language: fr\nagi_type: PJSIP\nagi_uniqueid: 1700.7\nagi_version: 22.5.2\n" \
+    b"agi_callerid: 0145678912\n"  # fmt: skip
+LAST_LINES = b"agi_calleridname: 0145678912\nagi_context: appelants\nagi_extension: 3000\n" \
+    b"agi_priority: 9\nagi_threadid: 1402\nagi_arg_1: repondu\n\n"  # fmt: skip
+
+
+async def test_an_answered_call_starts_before_the_rest_of_the_headers() -> None:
+    seen: dict[str, object] = {}
+
+    async def handler(session: AgiSession) -> None:
+        seen["info"] = session.info
+        await session.answer()
+        seen["digit"] = await session.ask_digit(["svi/accueil"], 5)
+
+    server, port = await serve(handler)
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(FIRST_LINES)  # and not a byte more for now
+    async with asyncio.timeout(5):
+        command = await reader.readline()
+    # The rest of the headers, then the reply: the reply is not mistaken for a header.
+    writer.write(LAST_LINES + b"200 result=50 endpos=800\n")
+    await writer.drain()
+    assert await reader.read() == b""
+    await server.stop()
+    assert command == b'GET OPTION svi/accueil "0123456789*#" 5000\n'  # no ANSWER first
+    assert seen["digit"] == "2"
+    assert seen["info"].caller_number == "0145678912"  # type: ignore[attr-defined]
+
+
+async def test_without_the_mark_in_the_url_the_whole_header_block_is_read_first() -> None:
+    seen: dict[str, object] = {}
+
+    async def handler(session: AgiSession) -> None:
+        seen["info"] = session.info
+        await session.answer()
+        await session.play(["svi/accueil"])
+
+    server, port = await serve(handler)
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(FIRST_LINES.replace(b"?repondu", b""))
+    writer.write(LAST_LINES)  # the mark comes only as the last argument
+    # Started early, the flow would not know the channel is up and would send ANSWER.
+    assert await reader.readline() == b'STREAM FILE svi/accueil "0123456789*#"\n'
+    writer.write(b"200 result=0 endpos=800\n")
+    await writer.drain()
+    assert await reader.read() == b""
+    await server.stop()
+    assert seen["info"].answered is True  # type: ignore[attr-defined]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -181,4 +182,78 @@ async def test_a_loop_in_the_graph_stops_without_marking_the_flow_done(settings:
     caller = ScriptedCaller("0145678912", [])
     with pytest.raises(FlowError):
         await run_flow(services(looping), caller)
+    assert FLOW_DONE not in caller.variables
+
+
+class HeldLink:
+    """The service's AMI link as the engine sees it; writes wait until ``release`` is set."""
+
+    def __init__(self, connected: bool = True, fails: frozenset[str] = frozenset()) -> None:
+        self.connected = connected
+        self.fails = fails
+        self.release = asyncio.Event()
+        self.started = asyncio.Event()
+        self.lines: list[tuple[str, str, str, str]] = []
+
+    async def queue_log(
+        self, queue: str, uniqueid: str, event: str, message: str = "",
+        *, deadline_s: float | None = None,
+    ) -> None:  # fmt: skip
+        self.started.set()
+        await self.release.wait()
+        if event in self.fails:
+            raise ConnectionError("AMI perdue")
+        self.lines.append((queue, uniqueid, event, message))
+
+
+async def test_the_first_prompt_does_not_wait_for_the_journal(settings: Settings) -> None:
+    link = HeldLink()
+    caller = ScriptedCaller("0145678912", ["1"])
+    walk = asyncio.create_task(run_flow(services(settings, journal=link), caller))
+    async with asyncio.timeout(5):
+        await link.started.wait()  # SVI_CALL's write is on its way, and held
+    assert caller.played == ["svi/accueil"]  # the caller heard the menu meanwhile
+    assert caller.variables["SVI_QUEUE"] == "support"
+    assert FLOW_DONE not in caller.variables  # the call is not handed back before the journal
+    link.release.set()
+    result = await walk
+    assert result.action == "queue"
+    assert [line[2:] for line in link.lines] == [("SVI_CALL", "FR|"), ("SVI_BRANCH", "incident")]
+    assert {line[1] for line in link.lines} == {caller.info.uniqueid}
+    assert caller.events == []  # nothing went through the call's channel
+    assert list(caller.variables)[-1] == FLOW_DONE
+
+
+async def test_a_line_the_link_could_not_write_goes_through_the_channel(
+    settings: Settings,
+) -> None:
+    link = HeldLink(fails=frozenset({"SVI_CALL"}))
+    link.release.set()
+    caller = ScriptedCaller("0145678912", ["1"])
+    await run_flow(services(settings, journal=link), caller)
+    assert [line[2] for line in link.lines] == ["SVI_BRANCH"]
+    assert caller.events == [("NONE", "SVI_CALL", "FR", "")]
+    assert list(caller.variables)[-1] == FLOW_DONE
+
+
+async def test_without_the_link_lines_go_through_the_channel_in_order(settings: Settings) -> None:
+    link = HeldLink(connected=False)
+    caller = ScriptedCaller("0145678912", ["3", "20261234"])
+    await run_flow(services(settings, journal=link), caller)
+    assert link.lines == []
+    assert [event[1] for event in caller.events] == ["SVI_CALL", "SVI_TICKET", "SVI_BRANCH"]
+
+
+async def test_a_broken_walk_still_lands_its_journal_and_keeps_its_error(
+    settings: Settings,
+) -> None:
+    data = settings.model_dump(by_alias=True)
+    data["svi"]["noeuds"]["crise"]["suite"] = "routage"
+    looping = Settings.model_validate(data)
+    link = HeldLink()
+    link.release.set()
+    caller = ScriptedCaller("0145678912", [])
+    with pytest.raises(FlowError):
+        await run_flow(services(looping, journal=link), caller)
+    assert link.lines and all(line[2] == "SVI_CALL" for line in link.lines)
     assert FLOW_DONE not in caller.variables

@@ -75,8 +75,8 @@ def answered_in_request(request: str) -> bool:
 def enough_to_start(headers: dict[str, str]) -> bool:
     """Whether the flow can start before the rest of the headers (see ``call_info``)."""
     return (
-        "agi_uniqueid" in headers
-        and "agi_callerid" in headers
+        "agi_callerid" in headers  # the 9th line: the URL is parsed once, not at every line
+        and "agi_uniqueid" in headers
         and answered_in_request(headers.get("agi_request", ""))
     )
 

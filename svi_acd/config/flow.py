@@ -97,6 +97,7 @@ class ReadDigitsNode(_Node):
     timeout_s: float = Field(8.0, alias="delai_s", gt=0, le=60)
     attempts: int = Field(2, alias="essais", ge=1, le=10)
     invalid_prompt: str | None = Field(None, alias="annonce_invalide")
+    no_input_prompt: str | None = Field(None, alias="annonce_sans_reponse")
     next: str = Field(alias="suite")
     on_failure: str = Field(alias="echec")
 
@@ -104,7 +105,13 @@ class ReadDigitsNode(_Node):
         return {"suite": self.next, "echec": self.on_failure}
 
     def prompts(self) -> dict[str, str]:
-        return _present({"annonce": self.prompt, "annonce_invalide": self.invalid_prompt})
+        return _present(
+            {
+                "annonce": self.prompt,
+                "annonce_invalide": self.invalid_prompt,
+                "annonce_sans_reponse": self.no_input_prompt,
+            }
+        )
 
 
 class RoutingNode(_Node):

@@ -30,20 +30,45 @@ class AgiError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class AgiReply:
+    """One ``200 result=…`` line, read as Asterisk means it (res_agi.c).
+
+    The forms the engine meets: ``result=-1`` the channel went away (or a sound is missing);
+    ``result=0`` nothing pressed; ``result=49`` the key ``1`` (its character code) for STREAM
+    FILE, GET OPTION and WAIT FOR DIGIT; for GET DATA the digits themselves, ``result=``
+    (``#`` alone), ``result= (timeout)`` (nothing typed) or ``result=123 (timeout)``.
+    """
+
     code: int
     result: str
     rest: str
 
     @property
-    def number(self) -> int:
+    def number(self) -> int | None:
+        """The result as a number, or None when it is not one (GET DATA's empty entry)."""
         try:
             return int(self.result)
         except ValueError:
-            return -1
+            return None
+
+    @property
+    def failed(self) -> bool:
+        """``result=-1``: the channel is gone (or the command could not run at all)."""
+        return self.result == "-1"
 
     @property
     def timed_out(self) -> bool:
         return "(timeout)" in self.rest
+
+    @property
+    def key(self) -> str | None:
+        """The key pressed, for commands that answer with its character code (0: none)."""
+        code = self.number
+        return chr(code) if code is not None and 0 < code < 256 else None
+
+    @property
+    def entry(self) -> str:
+        """GET DATA's digits as typed (``*`` included), empty when nothing was typed."""
+        return "" if self.failed else self.result
 
 
 def parse_reply(line: str) -> AgiReply:
@@ -116,8 +141,9 @@ class AgiSession:
 
     async def _media(self, text: str, extra_s: float = 0.0) -> AgiReply:
         reply = await self.command(text, self._media_deadline_s + extra_s)
-        if reply.number < 0:
+        if reply.failed:
             # -1: the channel went away (or the sound is missing: the fallback still queues).
+            # An empty result is not -1: GET DATA says so when the caller typed nothing.
             raise CallerHungUp(f"{text.split()[0]} : result=-1")
         return reply
 
@@ -130,8 +156,8 @@ class AgiSession:
     async def play(self, sounds: list[str], escape: str = ANY_DIGIT) -> str | None:
         for sound in sounds:
             reply = await self._media(f"STREAM FILE {sound} {quote(escape)}")
-            if reply.number > 0:
-                return chr(reply.number)
+            if reply.key:
+                return reply.key
         return None
 
     async def ask_digit(self, sounds: list[str], timeout_s: float) -> str | None:
@@ -144,7 +170,7 @@ class AgiSession:
         reply = await self._media(
             f"GET OPTION {sounds[-1]} {quote(ANY_DIGIT)} {timeout_ms}", extra_s=timeout_s
         )
-        return chr(reply.number) if reply.number > 0 else None
+        return reply.key
 
     async def read_digits(self, sounds: list[str], max_digits: int, timeout_s: float) -> str:
         if not sounds:
@@ -161,7 +187,7 @@ class AgiSession:
         reply = await self._media(
             f"GET DATA {sound} {timeout_ms} {remaining}", extra_s=timeout_s * (remaining + 1)
         )
-        return (first or "") + (reply.result if reply.result.isdigit() else "")
+        return (first or "") + reply.entry
 
     async def say_moment(self, moment: datetime, zone: str) -> None:
         epoch = int(moment.timestamp())

@@ -45,6 +45,10 @@ NO_QUEUE = "NONE"  # queue_log's queue column for calls that never reached a que
 MAX_STEPS = 200  # a configuration loop must not hold a caller forever
 TICKET_VARIABLE = "ticket"  # a "saisie" into this variable is journaled as SVI_TICKET
 BRANCH_VARIABLE = "branche"
+# Digits read beyond a "saisie"'s maximum: an over-long entry is heard whole and refused,
+# instead of being cut at the maximum and accepted (a wrong ticket), and its tail does not
+# spill into the next prompt.
+OVERLONG_DIGITS = 32
 # A line the AMI link has not written by then goes through the call's channel instead.
 JOURNAL_AHEAD_DEADLINE_S = 1.0
 
@@ -288,14 +292,16 @@ class _Walk:
 
     async def read_digits(self, node: ReadDigitsNode) -> str:
         sounds = self.sounds(node.prompt)
+        read_cap = node.max_digits + OVERLONG_DIGITS
         for _ in range(node.attempts):
-            digits = await self.session.read_digits(sounds, node.max_digits, node.timeout_s)
+            digits = await self.session.read_digits(sounds, read_cap, node.timeout_s)
             if digits.isdigit() and node.min_digits <= len(digits) <= node.max_digits:
                 await self.set_variable(node.variable, digits)
                 if node.variable == TICKET_VARIABLE:
                     await self.journal("SVI_TICKET", digits, "")
                 return node.next
-            sounds = self.sounds(node.invalid_prompt, node.prompt)
+            retry = node.invalid_prompt if digits else node.no_input_prompt or node.invalid_prompt
+            sounds = self.sounds(retry, node.prompt)
         return node.on_failure
 
     async def set_variable(self, name: str, value: str) -> None:

@@ -32,6 +32,7 @@ SHORT_TEXTS = {
     "sans_reponse": "Pas de choix.",
     "saisie_ticket": "Numéro de ticket.",
     "ticket_invalide": "Ticket invalide.",
+    "ticket_sans_reponse": "Pas de ticket.",
     "ferme": "Fermé.",
     "territoire_ferme": "Territoire fermé.",
     "prochaine_ouverture": "Ouverture",

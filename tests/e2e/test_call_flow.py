@@ -174,6 +174,45 @@ async def test_ticket_number_typed_in_the_menu_is_recorded_for_the_call(
     assert ("SVI_BRANCH", ("suivi",)) in journal
 
 
+async def test_a_caller_who_types_no_ticket_hears_the_retry_then_is_queued_without_fallback(
+    lab: Lab, lab_state: LabState, agents: list[SippProcess], service: RunningService,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    sipp = await place_call(lab_state, tmp_path, "0140000111", "3", wait_s=2, hold_s=20)
+    record = await record_for(service, "0140000111", timeout_s=30)
+    journal = await journal_until(lab, record.uniqueid, "ENTERQUEUE")
+    await sipp
+    assert record.error is None and record.result is not None
+    # Asterisk answers "200 result= (timeout)" twice: an empty entry, not a hang-up.
+    replies = [reply for command, reply in record.trace if command.startswith("GET DATA")]
+    assert [reply.strip() for reply in replies] == ["200 result= (timeout)"] * 2
+    played = " ".join(command for command, _ in record.trace)
+    assert sound_of(service, "ticket_sans_reponse") in played
+    assert (record.result.action, record.result.variables["branche"]) == ("queue", "suivi")
+    assert "SVI_FALLBACK" not in events(journal)
+    assert "SVI_TICKET" not in events(journal)
+    assert ("SVI_BRANCH", ("suivi",)) in journal
+
+
+async def test_an_over_long_ticket_number_is_refused_not_cut_to_twelve_digits(
+    lab: Lab, lab_state: LabState, agents: list[SippProcess], service: RunningService,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    over_long = "20261234567890123456789012345"  # 29 digits; the maximum is 12
+    sipp = await place_call(lab_state, tmp_path, "0140000112", f"3{over_long}#", hold_s=25)
+    record = await record_for(service, "0140000112", timeout_s=40)
+    journal = await journal_until(lab, record.uniqueid, "ENTERQUEUE")
+    await sipp
+    assert record.error is None and record.result is not None
+    first_entry = next(reply for command, reply in record.trace if command.startswith("GET DATA"))
+    assert first_entry.strip() == f"200 result={over_long}"  # read whole…
+    assert sound_of(service, "ticket_invalide") in " ".join(c for c, _ in record.trace)
+    assert not record.commands("SET VARIABLE SVI_TICKET")  # …and refused
+    assert "SVI_TICKET" not in events(journal)
+    assert "SVI_FALLBACK" not in events(journal)
+    assert (record.result.action, record.result.variables["branche"]) == ("queue", "suivi")
+
+
 async def test_the_service_counts_the_call_in_its_statistics_while_it_runs(
     lab: Lab, lab_state: LabState, agents: list[SippProcess], service: RunningService,
     tmp_path: Path,

@@ -11,7 +11,7 @@ import asyncio
 
 import pytest
 
-from svi_acd.ivr.agi import AgiSession, call_info, parse_reply
+from svi_acd.ivr.agi import AgiError, AgiSession, call_info, parse_reply
 from svi_acd.ivr.fastagi import FastAgiServer
 from svi_acd.ivr.session import CallerHungUp
 
@@ -109,12 +109,74 @@ async def test_a_peer_that_never_answers_hits_the_deadline() -> None:
     assert isinstance(outcome["error"], TimeoutError)
 
 
-def test_replies_are_parsed_and_dead_channels_detected() -> None:
-    reply = parse_reply("200 result=1234 (timeout)")
-    assert (reply.number, reply.timed_out) == (1234, True)
-    assert parse_reply("200 result=-1 endpos=0").number == -1
+@pytest.mark.parametrize(
+    ("line", "failed", "key", "entry", "timed_out"),
+    [
+        # STREAM FILE / GET OPTION / WAIT FOR DIGIT: a key's character code, 0 for none.
+        ("200 result=49 endpos=1200", False, "1", "49", False),
+        ("200 result=35 endpos=800", False, "#", "35", False),
+        ("200 result=0 endpos=16000", False, None, "0", False),
+        ("200 result=-1 endpos=0", True, None, "", False),  # gone, or a missing sound
+        # GET DATA: the digits themselves.
+        ("200 result=20261234", False, None, "20261234", False),
+        ("200 result=2026 (timeout)", False, None, "2026", True),
+        ("200 result= (timeout)", False, None, "", True),  # nothing typed: not a hang-up
+        ("200 result=", False, None, "", False),  # "#" alone
+        ("200 result=12*4", False, None, "12*4", False),
+        ("200 result=-1", True, None, "", False),  # the caller hung up while typing
+    ],
+)
+def test_every_reply_form_is_read_as_asterisk_means_it(
+    line: str, failed: bool, key: str | None, entry: str, timed_out: bool
+) -> None:
+    reply = parse_reply(line)
+    assert (reply.failed, reply.key, reply.entry, reply.timed_out) == (
+        failed, key, entry, timed_out
+    )  # fmt: skip
+
+
+def test_dead_channels_and_refusals_are_told_apart() -> None:
     with pytest.raises(CallerHungUp):
         parse_reply("511 Command Not Permitted on a dead channel or intercept routine")
+    with pytest.raises(AgiError, match="refusée"):
+        parse_reply("510 Invalid or unknown command")
+    with pytest.raises(AgiError, match="illisible"):
+        parse_reply("garbage")
+
+
+@pytest.mark.parametrize(
+    ("replies", "typed", "get_data"),
+    [
+        (["200 result=0 endpos=100", "200 result= (timeout)"], "", "GET DATA svi/ticket 10000 44"),
+        (["200 result=0 endpos=100", "200 result=2026 (timeout)"], "2026",
+         "GET DATA svi/ticket 10000 44"),
+        # A digit typed during the first prompt starts the entry; GET DATA reads the rest.
+        (["200 result=50 endpos=100", "200 result=026"], "2026", "GET DATA silence/1 10000 43"),
+        (["200 result=35 endpos=100"], "", None),  # "#" during the first prompt
+    ],
+)  # fmt: skip
+async def test_a_ticket_entry_that_times_out_is_an_entry_not_a_hang_up(
+    replies: list[str], typed: str, get_data: str | None
+) -> None:
+    answers = iter(replies)
+    sent: list[str] = []
+
+    async def send(text: str, deadline_s: float) -> str:
+        sent.append(text)
+        return next(answers)
+
+    session = AgiSession(call_info({"agi_uniqueid": "1.1"}), send, media_deadline_s=2.0)
+    assert await session.read_digits(["svi/saisie", "svi/ticket"], 44, 10) == typed
+    assert sent[1:] == ([get_data] if get_data else [])
+
+
+async def test_a_hang_up_while_typing_is_a_hang_up() -> None:
+    async def send(text: str, deadline_s: float) -> str:
+        return "200 result=-1" if text.startswith("GET DATA") else "200 result=0 endpos=1"
+
+    session = AgiSession(call_info({"agi_uniqueid": "1.1"}), send, media_deadline_s=2.0)
+    with pytest.raises(CallerHungUp):
+        await session.read_digits(["svi/saisie", "svi/ticket"], 12, 10)
 
 
 async def test_answer_is_skipped_only_when_the_dialplan_says_it_answered() -> None:

@@ -42,7 +42,8 @@ class ScriptedCaller:
 
     async def read_digits(self, sounds: list[str], max_digits: int, timeout_s: float) -> str:
         self.played += sounds
-        return self.keys.pop(0) or ""
+        # As GET DATA does: it stops reading at max_digits.
+        return (self.keys.pop(0) or "")[:max_digits]
 
     async def say_moment(self, moment: datetime, zone: str) -> None:
         self.said.append((moment, zone))
@@ -112,6 +113,30 @@ async def test_ticket_number_is_recorded_for_the_call(settings: Settings) -> Non
     assert caller.variables["SVI_TICKET"] == "20261234"
     assert ("NONE", "SVI_TICKET", "20261234", "") in caller.events
     assert result.variables["branche"] == "suivi"
+
+
+async def test_an_over_long_ticket_number_is_refused_not_cut_to_the_maximum(
+    settings: Settings,
+) -> None:
+    over_long = "2026123456789012345678901234567"  # 31 digits; the maximum is 12
+    caller = ScriptedCaller("0145678912", ["3", over_long, "20261234"])
+    result = await run_flow(services(settings), caller)
+    assert caller.played[2:] == ["svi/ticket_invalide", "svi/saisie_ticket"]
+    assert caller.variables["SVI_TICKET"] == "20261234"
+    tickets = [event for event in caller.events if event[1] == "SVI_TICKET"]
+    assert tickets == [("NONE", "SVI_TICKET", "20261234", "")]
+    assert result.variables["branche"] == "suivi"
+
+
+async def test_no_ticket_number_typed_retries_then_goes_on_without_a_ticket(
+    settings: Settings,
+) -> None:
+    caller = ScriptedCaller("0145678912", ["3", None, None])
+    result = await run_flow(services(settings), caller)
+    assert caller.played == ["svi/accueil", "svi/saisie_ticket", "svi/ticket_sans_reponse",
+                             "svi/saisie_ticket"]  # fmt: skip
+    assert "SVI_TICKET" not in caller.variables
+    assert (result.action, result.variables["branche"]) == ("queue", "suivi")
 
 
 async def test_vip_skips_the_menu_and_is_queued_with_priority(settings: Settings) -> None:

@@ -75,6 +75,9 @@ class WaitingCaller:
     priority: int = 0
     vip: bool = False
     callback: bool = False  # a placeholder keeping the place of a caller to be called back
+    # Waits in the dialplan's QUEUE_CONTEXT, which follows a withdrawal: overflow rules may
+    # move it. A caller queued by another path would be dropped in silence if withdrawn.
+    movable: bool = False
 
     def waited_s(self, now: float) -> float:
         return max(0.0, now - self.entered)

@@ -6,7 +6,7 @@ tick, moves waiting callers that an overflow rule catches:
 
 - a caller is taken out of app_queue with ``QueueWithdrawCaller`` (queue_log ``WITHDRAW``, not
   an abandon), after the destination was set on the channel; the dialplan after ``Queue()``
-  sends a withdrawn caller to ``svi-debordement`` (another queue, a message, voicemail);
+  sends a withdrawn caller to ``OVERFLOW_CONTEXT`` (another queue, a message, voicemail);
 - a **callback** keeps the caller's place: a placeholder (a Local channel whose uniqueid is the
   caller's plus a suffix) enters the queue at the caller's position with their priority,
   then the caller is withdrawn, told they will be called back, and hung up. When an agent
@@ -31,8 +31,26 @@ from typing import Any
 from svi_acd.acd.board import AcdSnapshot, Board
 from svi_acd.acd.control import AcdError
 from svi_acd.acd.overflow import Overflow, at_entry, rule_json, while_waiting
-from svi_acd.acd.tracker import CALLBACK_SUFFIX, EVENT_NAMES, QueueTracker
+from svi_acd.acd.tracker import EVENT_NAMES, QueueTracker
 from svi_acd.asterisk.ami import AmiConnection
+from svi_acd.asterisk.contract import (
+    CALLBACK_CONTEXT,
+    CALLBACK_DIAL_EXTEN,
+    CALLBACK_DIAL_VARIABLE,
+    CALLBACK_FROM_VARIABLE,
+    CALLBACK_PLACE_EXTEN,
+    CALLBACK_POSITION_VARIABLE,
+    CALLBACK_PRIORITY_VARIABLE,
+    CALLBACK_QUEUE_VARIABLE,
+    CALLBACK_RING_VARIABLE,
+    CALLBACK_SUFFIX,
+    CALLBACK_WAIT_VARIABLE,
+    EVENT_CALLBACK,
+    EVENT_OVERFLOW,
+    OVERFLOW_MAILBOX_VARIABLE,
+    OVERFLOW_QUEUE_VARIABLE,
+    OVERFLOW_SOUND_VARIABLE,
+)
 from svi_acd.asterisk.frames import AmiMessage
 from svi_acd.asterisk.link import AmiError
 from svi_acd.asterisk.queue_log import queue_log_data
@@ -40,10 +58,6 @@ from svi_acd.config.model import Settings
 
 log = logging.getLogger(__name__)
 
-OVERFLOW_CONTEXT = "svi-debordement"
-CALLBACK_CONTEXT = "svi-rappel"
-CALLBACK_PLACE_EXTEN = "place"
-CALLBACK_DIAL_EXTEN = "appel"
 TICK_S = 1.0
 CALLBACK_NUMBER = re.compile(r"\+?[0-9]{3,20}")
 AUTO_PAUSE_REASON = "absence"
@@ -168,7 +182,17 @@ class Desk:
 
     async def resync(self) -> None:
         status = await self.ami.action_list("QueueStatus", deadline_s=10.0)
-        self.tracker.rebuild(status)
+        self.tracker.rebuild(status, await self._contexts())
+
+    async def _contexts(self) -> dict[str, str]:
+        """Each channel's dialplan context: QueueStatus does not say which path queued a
+        caller, and only callers waiting in QUEUE_CONTEXT follow a withdrawal."""
+        try:
+            channels = await self.ami.core_show_channels()
+        except AmiError as exc:
+            log.warning("contextes des appelants inconnus (%s) : aucun n'est déplacé", exc)
+            return {}
+        return {channel.get("Uniqueid"): channel.get("Context") for channel in channels}
 
     # -- reads ------------------------------------------------------------------------------
     def snapshot(self) -> AcdSnapshot:
@@ -213,14 +237,14 @@ class Desk:
             return False
         callback = self.settings.callback
         dial = callback.dial.replace("{numero}", number)
-        variables = {
-            "__SVI_RAPPEL_FILE": queue,
-            "__SVI_RAPPEL_POSITION": str(position or ""),
-            "__SVI_RAPPEL_PRIO": str(priority),
-            "__SVI_RAPPEL_CANAL": dial,
-            "__SVI_RAPPEL_SONNERIE": str(callback.ring_s),
-            "__SVI_RAPPEL_DE": uniqueid,
-            "__SVI_RAPPEL_ATTENTE": str(callback.max_wait_s),
+        inherited = {  # by both halves of the Local channel ("__")
+            CALLBACK_QUEUE_VARIABLE: queue,
+            CALLBACK_POSITION_VARIABLE: str(position or ""),
+            CALLBACK_PRIORITY_VARIABLE: str(priority),
+            CALLBACK_DIAL_VARIABLE: dial,
+            CALLBACK_RING_VARIABLE: str(callback.ring_s),
+            CALLBACK_FROM_VARIABLE: uniqueid,
+            CALLBACK_WAIT_VARIABLE: str(callback.max_wait_s),
         }
         try:
             await self.ami.originate(
@@ -233,7 +257,7 @@ class Desk:
                     "CallerID": f'"Rappel" <{number}>',
                     # The Local channel's other half (in the queue) gets this id plus ";2".
                     "ChannelId": f"{uniqueid}{CALLBACK_SUFFIX}",
-                    "Variable": [f"{name}={value}" for name, value in variables.items()],
+                    "Variable": [f"__{name}={value}" for name, value in inherited.items()],
                 }
             )
         except AmiError as exc:
@@ -279,7 +303,7 @@ class Desk:
         assert caller is not None
         target = rule.destination
         try:
-            await self._queue_log(caller.queue, caller.uniqueid, "SVI_OVERFLOW", rule.name,
+            await self._queue_log(caller.queue, caller.uniqueid, EVENT_OVERFLOW, rule.name,
                                   move.destination)  # fmt: skip
             channel_vars: dict[str, str] = {}
             if target.type == "rappel":
@@ -288,15 +312,15 @@ class Desk:
                 )
                 if not placed:
                     return  # the caller keeps waiting
-                await self._queue_log(caller.queue, caller.uniqueid, "SVI_CALLBACK")
-                channel_vars["SVI_DEBORD_SON"] = self.sound_of(self.settings.callback.prompt)
+                await self._queue_log(caller.queue, caller.uniqueid, EVENT_CALLBACK)
+                channel_vars[OVERFLOW_SOUND_VARIABLE] = self.sound_of(self.settings.callback.prompt)
             elif target.type == "file":
-                channel_vars["SVI_DEBORD_FILE"] = target.queue or ""
+                channel_vars[OVERFLOW_QUEUE_VARIABLE] = target.queue or ""
             elif target.type == "message":
-                channel_vars["SVI_DEBORD_SON"] = self.sound_of(target.prompt or "")
+                channel_vars[OVERFLOW_SOUND_VARIABLE] = self.sound_of(target.prompt or "")
             else:
-                channel_vars["SVI_DEBORD_BOITE"] = target.mailbox or ""
-                channel_vars["SVI_DEBORD_SON"] = self.sound_of("messagerie")
+                channel_vars[OVERFLOW_MAILBOX_VARIABLE] = target.mailbox or ""
+                channel_vars[OVERFLOW_SOUND_VARIABLE] = self.sound_of("messagerie")
             for name, value in channel_vars.items():
                 await self.ami.setvar(name, value, caller.channel)
             await self.ami.action(

@@ -11,7 +11,9 @@ caller wins (configuration order). Two moments:
   entry only), and ``longueur_max`` / ``appels_par_agent`` pick
   the callers beyond the allowed length, last arrived first (the earlier ones keep their turn).
 
-A callback needs a number to call back: for a withheld number such a rule is skipped.
+A callback needs a number to call back: for a withheld number such a rule is skipped. Only
+callers whose path follows a withdrawal (``WaitingCaller.movable``) are moved while waiting:
+one queued by another dialplan path is left to be served.
 """
 
 from __future__ import annotations
@@ -109,7 +111,7 @@ def while_waiting(
             keep = max(0, math.floor(allowed)) if math.isfinite(allowed) else len(by_arrival)
             beyond = {caller.uniqueid for caller in by_arrival[keep:]}
         for caller in callers:
-            if caller.uniqueid in decided or caller.callback:
+            if caller.uniqueid in decided or caller.callback or not caller.movable:
                 continue
             if rule.destination.type == "rappel" and not caller.caller:
                 continue

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 
 from svi_acd.acd.board import Agent, Board, WaitingCaller
+from svi_acd.asterisk.contract import CALLBACK_SUFFIX, QUEUE_CONTEXT
 from svi_acd.asterisk.frames import AmiMessage
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,6 @@ EVENT_NAMES = (*MEMBER_EVENTS, *CALLER_EVENTS, *AGENT_EVENTS, "QueueEntry", "Que
 UNREACHABLE = {"4", "5"}  # INVALID, UNAVAILABLE
 RINGING = {"6", "7"}  # RINGING, RINGINUSE
 BUSY = {"2", "3", "8"}  # INUSE, BUSY, ONHOLD
-CALLBACK_SUFFIX = "-rappel"  # in the uniqueid of a placeholder keeping a callback's place
 
 
 def _number(value: str, default: float = 0.0) -> float:
@@ -111,6 +111,9 @@ class QueueTracker:
         if known is None and event.event.lower() != "queueentry":
             self._shift(queue, position, +1, uniqueid)
         number = event.get("CallerIDNum")
+        # QueueCallerJoin carries the channel's context (QueueEntry does not: see rebuild).
+        context = event.get("Context")
+        movable = context == QUEUE_CONTEXT if context else bool(known and known.movable)
         caller = WaitingCaller(
             uniqueid=uniqueid,
             queue=queue,
@@ -121,6 +124,7 @@ class QueueTracker:
             priority=int(_number(event.get("Priority"), known.priority if known else 0)),
             vip=known.vip if known else False,
             callback=CALLBACK_SUFFIX in uniqueid,
+            movable=movable,
         )
         self.board.put_caller(caller)
 
@@ -152,9 +156,11 @@ class QueueTracker:
         elif name in ("queuecallerleave", "queuecallerabandon"):
             self._leave(event)
 
-    def rebuild(self, status: list[AmiMessage]) -> None:
-        """Replace the board's content with a ``QueueStatus`` answer."""
+    def rebuild(self, status: list[AmiMessage], contexts: Mapping[str, str] | None = None) -> None:
+        """Replace the board's content with a ``QueueStatus`` answer; ``contexts`` (uniqueid ->
+        dialplan context, from ``CoreShowChannels``) tells which callers overflow may move."""
         vip = {uid: (c.priority, c.vip) for uid, c in self.board.callers.items()}
+        movable = {uid for uid, c in self.board.callers.items() if c.movable}
         self.board.agents.clear()
         self.board.callers.clear()
         now = self.clock()
@@ -163,6 +169,10 @@ class QueueTracker:
         for uniqueid, (priority, is_vip) in vip.items():
             if uniqueid in self.board.callers:
                 self.mark(uniqueid, priority, is_vip)
+        for uniqueid, caller in list(self.board.callers.items()):
+            known = contexts.get(uniqueid) if contexts else None
+            can_move = known == QUEUE_CONTEXT if known else uniqueid in movable
+            self.board.callers[uniqueid] = replace(caller, movable=can_move)
         self.board.connected = True
         self.board.touch()
         log.info(

@@ -13,15 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
+from svi_acd.asterisk.contract import ANSWERED_ARG
 from svi_acd.asterisk.queue_log import queue_log_data
 from svi_acd.ivr.session import ANY_DIGIT, CallerHungUp, CallInfo
 
 _REPLY = re.compile(r"^(?P<code>\d{3})[ -](?:result=(?P<result>-?[^ ]*))?\s*(?P<rest>.*)$")
 # French: "lundi 13 juillet à 8 heures" (A weekday, d day, B month, H hour, M minutes if not 0).
 SAY_MOMENT_FORMAT = "AdB 'digits/at' HM"
-# The channel is already up: AGI(url,repondu), or agi://host:port/svi?repondu, which the
-# service reads in the first header lines and can start on before the rest arrive.
-ANSWERED_ARG = "repondu"
 
 
 class AgiError(Exception):

@@ -41,15 +41,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from svi_acd.asterisk.ami import AmiActionError, AmiConnection, AmiConnectionLost, AmiError
-from svi_acd.asterisk.frames import AmiMessage, url_decoded
-from svi_acd.ivr.agi import AgiSession, call_info, parse_headers
-from svi_acd.ivr.session import CallerHungUp
-from svi_acd.lab.dialplan import (
+from svi_acd.asterisk.contract import (
     CALLER_CONTEXT,
     FALLBACK_CONTEXT,
     HEARTBEAT_VARIABLE,
     LEASE_VARIABLE,
 )
+from svi_acd.asterisk.frames import AmiMessage, url_decoded
+from svi_acd.ivr.agi import AgiSession, call_info, parse_headers
+from svi_acd.ivr.session import CallerHungUp
 
 log = logging.getLogger(__name__)
 

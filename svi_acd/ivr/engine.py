@@ -21,6 +21,24 @@ from datetime import datetime
 from typing import Literal, Protocol
 
 from svi_acd.acd.overflow import Overflow
+from svi_acd.asterisk.contract import (
+    EVENT_BRANCH,
+    EVENT_CALL,
+    EVENT_CALLBACK,
+    EVENT_CLOSED,
+    EVENT_DETERRED,
+    EVENT_OVERFLOW,
+    EVENT_TERRITORY_CLOSED,
+    EVENT_TICKET,
+    EVENT_VIP,
+    FLOW_DONE,
+    NO_QUEUE,
+    OVERFLOW_MAILBOX_VARIABLE,
+    OVERFLOW_SOUND_VARIABLE,
+    OVERFLOW_VARIABLE,
+    QUEUE_PRIORITY_VARIABLE,
+    QUEUE_VARIABLE,
+)
 from svi_acd.asterisk.queue_log import queue_log_data
 from svi_acd.config.flow import (
     ClosedNode,
@@ -40,8 +58,6 @@ from svi_acd.routing.directory import VipDirectory
 
 log = logging.getLogger(__name__)
 
-FLOW_DONE = "SVI_FLOW_DONE"
-NO_QUEUE = "NONE"  # queue_log's queue column for calls that never reached a queue
 MAX_STEPS = 200  # a configuration loop must not hold a caller forever
 TICKET_VARIABLE = "ticket"  # a "saisie" into this variable is journaled as SVI_TICKET
 BRANCH_VARIABLE = "branche"
@@ -242,15 +258,15 @@ class _Walk:
         self.decision = self.result.decision = decision
         await self.set_variable("TERRITOIRE", decision.territory or "")
         await self.set_variable("PRIORITE", decision.priority or "")
-        await self.journal("SVI_CALL", decision.territory or "", decision.priority or "")
+        await self.journal(EVENT_CALL, decision.territory or "", decision.priority or "")
         if decision.reason in ("desk_hours", "desk_holiday"):
-            await self.journal("SVI_CLOSED", decision.reason, decision.holiday or "")
+            await self.journal(EVENT_CLOSED, decision.reason, decision.holiday or "")
             return node.closed
         if not decision.open:
-            await self.journal("SVI_TERRITORY_CLOSED", decision.reason, decision.territory or "")
+            await self.journal(EVENT_TERRITORY_CLOSED, decision.reason, decision.territory or "")
             return node.territory_closed
         if decision.priority:
-            await self.journal("SVI_VIP", "VIP" if decision.vip else "P0")
+            await self.journal(EVENT_VIP, "VIP" if decision.vip else "P0")
             if node.priority and self.settings.vip.skip_menu:
                 return node.priority
         return node.open
@@ -274,7 +290,7 @@ class _Walk:
                     break
                 continue
             await self.session.play([message.sound], escape="")
-            await self.journal("SVI_DETERRED", message.message_id)
+            await self.journal(EVENT_DETERRED, message.message_id)
             return None
         return node.next
 
@@ -298,7 +314,7 @@ class _Walk:
             if digits.isdigit() and node.min_digits <= len(digits) <= node.max_digits:
                 await self.set_variable(node.variable, digits)
                 if node.variable == TICKET_VARIABLE:
-                    await self.journal("SVI_TICKET", digits, "")
+                    await self.journal(EVENT_TICKET, digits, "")
                 return node.next
             retry = node.invalid_prompt if digits else node.no_input_prompt or node.invalid_prompt
             sounds = self.sounds(retry, node.prompt)
@@ -315,7 +331,7 @@ class _Walk:
         queue: str | None = node.queue
         branch = node.branch or self.result.variables.get(BRANCH_VARIABLE)
         if branch:
-            await self.journal("SVI_BRANCH", branch, queue=node.queue)
+            await self.journal(EVENT_BRANCH, branch, queue=node.queue)
         for name, value in self.result.variables.items():
             await self.session.set_variable(f"SVI_{name.upper()}", value)
         gate = self.services.acd
@@ -327,14 +343,14 @@ class _Walk:
         assert queue is not None
         if gate is not None:
             gate.note_enqueued(self.session.info.uniqueid, priority, vip)
-        await self.session.set_variable("QUEUE_PRIO", str(priority))
-        await self.session.set_variable("SVI_QUEUE", queue)
+        await self.session.set_variable(QUEUE_PRIORITY_VARIABLE, str(priority))
+        await self.session.set_variable(QUEUE_VARIABLE, queue)
         self.result.action, self.result.queue, self.result.priority = "queue", queue, priority
 
     async def overflow(self, overflow: Overflow, queue: str, priority: int) -> str | None:
         """Send the caller where the rule says; the queue to join instead, or None."""
         rule, target = overflow.rule, overflow.rule.destination
-        await self.journal("SVI_OVERFLOW", rule.name, overflow.destination, queue=queue)
+        await self.journal(EVENT_OVERFLOW, rule.name, overflow.destination, queue=queue)
         if target.type == "file":
             return target.queue
         info = self.session.info
@@ -345,16 +361,17 @@ class _Walk:
             )
             if not placed:
                 return queue  # no way to call back: the caller waits like the others
-            await self.journal("SVI_CALLBACK", queue=queue)
+            await self.journal(EVENT_CALLBACK, queue=queue)
             prompt = self.settings.callback.prompt
         elif target.type == "message":
             prompt = target.prompt or ""
         else:
             prompt = "messagerie"
-            await self.session.set_variable("SVI_DEBORD_BOITE", target.mailbox or "")
-        # The dialplan plays it (svi-debordement): the service's work ends here.
-        await self.session.set_variable("SVI_DEBORD_SON", self.services.prompts.sound(prompt))
-        await self.session.set_variable("SVI_DEBORD", target.type)
+            await self.session.set_variable(OVERFLOW_MAILBOX_VARIABLE, target.mailbox or "")
+        # The dialplan plays it (OVERFLOW_CONTEXT): the service's work ends here.
+        sound = self.services.prompts.sound(prompt)
+        await self.session.set_variable(OVERFLOW_SOUND_VARIABLE, sound)
+        await self.session.set_variable(OVERFLOW_VARIABLE, target.type)
         self.result.action, self.result.queue = "overflow", queue
         return None
 

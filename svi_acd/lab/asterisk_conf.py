@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from svi_acd.asterisk.contract import ANSWERED_ARG
 from svi_acd.config.model import QueueSettings, Settings
-from svi_acd.ivr.agi import ANSWERED_ARG
 from svi_acd.lab.dialplan import DialplanOptions, extensions_conf, support_agi_url
 
 MODULE_DIR = "/usr/lib/x86_64-linux-gnu/asterisk/modules"  # Debian's, inside the chroot

@@ -21,26 +21,46 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from svi_acd.asterisk.contract import (
+    AFTER_FLOW_CONTEXT,
+    AGENTS_CONTEXT,
+    ANSWERED_ARG,
+    ASYNC_AGI_URL,
+    CALLBACK_CONTEXT,
+    CALLBACK_DIAL_EXTEN,
+    CALLBACK_DIAL_VARIABLE,
+    CALLBACK_FROM_VARIABLE,
+    CALLBACK_PLACE_EXTEN,
+    CALLBACK_POSITION_VARIABLE,
+    CALLBACK_PRIORITY_VARIABLE,
+    CALLBACK_QUEUE_VARIABLE,
+    CALLBACK_RING_VARIABLE,
+    CALLBACK_WAIT_VARIABLE,
+    CALLER_CONTEXT,
+    DEFAULT_QUEUE_VARIABLE,
+    DIALPLAN_MENU_EXTEN,
+    EVENT_CALLBACK_RESULT,
+    EVENT_FALLBACK,
+    FALLBACK_CONTEXT,
+    FLOW_DONE,
+    HEARTBEAT_VARIABLE,
+    LEASE_VARIABLE,
+    MENU_CONTEXT,
+    NO_SERVICE_STATUS,
+    OVERFLOW_CONTEXT,
+    OVERFLOW_MAILBOX_VARIABLE,
+    OVERFLOW_QUEUE_VARIABLE,
+    OVERFLOW_SOUND_VARIABLE,
+    OVERFLOW_VARIABLE,
+    QUEUE_CONTEXT,
+    QUEUE_VARIABLE,
+    SUPPORT_EXTEN,
+)
 from svi_acd.config.flow import MenuNode
 from svi_acd.config.model import Settings
-from svi_acd.ivr.agi import ANSWERED_ARG
 
-CALLER_CONTEXT = "appelants"
-SUPPORT_EXTEN = "3000"
-DIALPLAN_MENU_EXTEN = "3001"
-FLOW_DONE_VARIABLE = "SVI_FLOW_DONE"
-FALLBACK_CONTEXT = "svi-secours"
-AFTER_FLOW_CONTEXT = "svi-suite"
-OVERFLOW_CONTEXT = "svi-debordement"
-CALLBACK_CONTEXT = "svi-rappel"
-MENU_CONTEXT = "menu-plan"
-FALLBACK_QUEUE_LOG_EVENT = "SVI_FALLBACK"  # data: AGISTATUS, or NOSERVICE (stale heartbeat)
-ASYNC_AGI_URL = "agi:async"
-HEARTBEAT_VARIABLE = "SVI_HEARTBEAT"  # global: Asterisk's epoch when the service last said so
 HEARTBEAT_MAX_AGE_S = 10
-LEASE_VARIABLE = "SVI_ASYNC_LEASE_S"  # global, read by the service at login
 ASYNC_LEASE_S = 30
-NO_SERVICE_STATUS = "NOSERVICE"
 
 
 @dataclass(frozen=True)
@@ -71,10 +91,11 @@ def extensions_conf(settings: Settings, options: DialplanOptions, agi_url: str) 
         _support_number(options),
         _fallback(),
         _after_flow(),
+        _queue(),
         _overflow(),
         _callback(),
         _dialplan_menu(settings, options),
-        "[agents]\n; agents receive calls only; they dial nothing.\n",
+        f"[{AGENTS_CONTEXT}]\n; agents receive calls only; they dial nothing.\n",
         *options.extra_contexts,
     ]
     return "\n".join(parts)
@@ -88,7 +109,7 @@ clearglobalvars = yes
 
 [globals]
 SVI_AGI_URL = {agi_url}
-SVI_DEFAULT_QUEUE = {settings.default_queue}
+{DEFAULT_QUEUE_VARIABLE} = {settings.default_queue}
 SVI_FALLBACK_SOUND = {options.fallback_sound}
 SVI_FLOW_GUARD_S = {flow_guard_s(settings, options)}
 SVI_HEARTBEAT_MAX_S = {HEARTBEAT_MAX_AGE_S}
@@ -102,7 +123,7 @@ def _support_number(options: DialplanOptions) -> str:
 exten => {options.support_exten},1,NoOp(Numéro unique : appel de ${{CALLERID(num)}})
  ; Answered here, as the pure-dialplan menu does: the service's first command is then a prompt.
  same => n,Answer()
- same => n,Set({FLOW_DONE_VARIABLE}=)
+ same => n,Set({FLOW_DONE}=)
  same => n,GotoIf($["${{SVI_AGI_URL}}" != "{ASYNC_AGI_URL}"]?flux)
  ; AsyncAGI: without a fresh heartbeat nobody would drive the call.
  same => n,GotoIf($[${{EPOCH}} - 0${{{HEARTBEAT_VARIABLE}}} > ${{SVI_HEARTBEAT_MAX_S}}]?absent)
@@ -111,7 +132,7 @@ exten => {options.support_exten},1,NoOp(Numéro unique : appel de ${{CALLERID(nu
  same => n(flux),Set(TIMEOUT(absolute)=${{SVI_FLOW_GUARD_S}})
  same => n(agi),AGI(${{SVI_AGI_URL}},{ANSWERED_ARG})
  same => n,Set(TIMEOUT(absolute)=0)
- same => n,GotoIf($["${{{FLOW_DONE_VARIABLE}}}" = "1"]?{AFTER_FLOW_CONTEXT},s,1)
+ same => n,GotoIf($["${{{FLOW_DONE}}}" = "1"]?{AFTER_FLOW_CONTEXT},s,1)
  same => n,Goto({FALLBACK_CONTEXT},s,1)
  same => n(absent),Set(AGISTATUS={NO_SERVICE_STATUS})
  same => n,Goto({FALLBACK_CONTEXT},s,1)
@@ -128,58 +149,70 @@ def _fallback() -> str:
     return f"""[{FALLBACK_CONTEXT}]
 ; The service did not finish the flow: default message, then the default queue.
 exten => s,1,Set(TIMEOUT(absolute)=0)
- same => n,Verbose(1,SVI secours : AGISTATUS=${{AGISTATUS}} {FLOW_DONE_VARIABLE}=${{{FLOW_DONE_VARIABLE}}})
- same => n,QueueLog(${{SVI_DEFAULT_QUEUE}},${{UNIQUEID}},NONE,{FALLBACK_QUEUE_LOG_EVENT},${{AGISTATUS}})
+ same => n,Verbose(1,SVI secours : AGISTATUS=${{AGISTATUS}} {FLOW_DONE}=${{{FLOW_DONE}}})
+ same => n,QueueLog(${{{DEFAULT_QUEUE_VARIABLE}}},${{UNIQUEID}},NONE,{EVENT_FALLBACK},${{AGISTATUS}})
  same => n,Answer()
  same => n,Playback(${{SVI_FALLBACK_SOUND}})
- same => n,Queue(${{SVI_DEFAULT_QUEUE}})
- same => n,GotoIf($["${{QUEUESTATUS}}" = "WITHDRAW"]?{OVERFLOW_CONTEXT},${{QUEUE_WITHDRAW_INFO}},1)
- same => n,Hangup()
+ same => n,Set({QUEUE_VARIABLE}=${{{DEFAULT_QUEUE_VARIABLE}}})
+ same => n,Goto({QUEUE_CONTEXT},s,1)
 """  # noqa: E501
 
 
 def _after_flow() -> str:
     return f"""[{AFTER_FLOW_CONTEXT}]
-; The service finished its flow; it may leave SVI_QUEUE (and QUEUE_PRIO) to queue the caller,
-; or SVI_DEBORD (an overflow destination decided at entry).
-exten => s,1,GotoIf($["${{SVI_DEBORD}}" != ""]?{OVERFLOW_CONTEXT},${{SVI_DEBORD}},1)
- same => n,GotoIf($["${{SVI_QUEUE}}" = ""]?fin)
- same => n,Queue(${{SVI_QUEUE}})
- ; Withdrawn by the service's overflow rules (QueueWithdrawCaller): go where they said.
- same => n,GotoIf($["${{QUEUESTATUS}}" = "WITHDRAW"]?{OVERFLOW_CONTEXT},${{QUEUE_WITHDRAW_INFO}},1)
+; The service finished its flow; it may leave {QUEUE_VARIABLE} (and QUEUE_PRIO) to queue the
+; caller, or {OVERFLOW_VARIABLE} (an overflow destination decided at entry).
+exten => s,1,GotoIf($["${{{OVERFLOW_VARIABLE}}}" != ""]?{OVERFLOW_CONTEXT},${{{OVERFLOW_VARIABLE}}},1)
+ same => n,GotoIf($["${{{QUEUE_VARIABLE}}}" = ""]?fin)
+ same => n,Goto({QUEUE_CONTEXT},s,1)
  same => n(fin),Hangup()
-"""
+"""  # noqa: E501
+
+
+def _queue() -> str:
+    return f"""[{QUEUE_CONTEXT}]
+; Every path that queues a caller comes here, so that every one follows a withdrawal by the
+; service's overflow rules (QueueWithdrawCaller): the service moves only callers waiting here.
+exten => s,1,Set({QUEUE_VARIABLE}=${{IF($["${{{QUEUE_VARIABLE}}}" = ""]?${{{DEFAULT_QUEUE_VARIABLE}}}:${{{QUEUE_VARIABLE}}})}})
+ same => n,Queue(${{{QUEUE_VARIABLE}}})
+ same => n,GotoIf($["${{QUEUESTATUS}}" = "WITHDRAW"]?{OVERFLOW_CONTEXT},${{QUEUE_WITHDRAW_INFO}},1)
+ same => n,Hangup()
+"""  # noqa: E501
 
 
 def _overflow() -> str:
     return f"""[{OVERFLOW_CONTEXT}]
-; Overflow destinations; the service sets SVI_DEBORD_FILE / _SON / _BOITE on the channel.
-exten => file,1,Set(SVI_QUEUE=${{SVI_DEBORD_FILE}})
- same => n,Set(SVI_DEBORD=)
- same => n,Goto({AFTER_FLOW_CONTEXT},s,1)
-exten => message,1,Playback(${{SVI_DEBORD_SON}})
+; Overflow destinations; the service sets {OVERFLOW_QUEUE_VARIABLE} / _SON / _BOITE on the channel.
+exten => file,1,Set({QUEUE_VARIABLE}=${{{OVERFLOW_QUEUE_VARIABLE}}})
+ same => n,Set({OVERFLOW_VARIABLE}=)
+ same => n,Goto({QUEUE_CONTEXT},s,1)
+exten => message,1,Playback(${{{OVERFLOW_SOUND_VARIABLE}}})
  same => n,Hangup()
-exten => rappel,1,Playback(${{SVI_DEBORD_SON}})
+exten => rappel,1,Playback(${{{OVERFLOW_SOUND_VARIABLE}}})
  same => n,Hangup()
-exten => messagerie,1,Playback(${{SVI_DEBORD_SON}})
- same => n,VoiceMail(${{SVI_DEBORD_BOITE}},s)
+exten => messagerie,1,Playback(${{{OVERFLOW_SOUND_VARIABLE}}})
+ same => n,VoiceMail(${{{OVERFLOW_MAILBOX_VARIABLE}}},s)
  same => n,Hangup()
-exten => i,1,Hangup()
+; A destination this dialplan does not know: the caller is not dropped, they wait again.
+exten => i,1,Playback(${{SVI_FALLBACK_SOUND}})
+ same => n,Set({QUEUE_VARIABLE}=${{{DEFAULT_QUEUE_VARIABLE}}})
+ same => n,Goto({QUEUE_CONTEXT},s,1)
 """
 
 
 def _callback() -> str:
+    place, queue = CALLBACK_PLACE_EXTEN, f"${{{CALLBACK_QUEUE_VARIABLE}}}"
     return f"""[{CALLBACK_CONTEXT}]
 ; A callback keeps the caller's place: this half waits in the queue at their position...
-exten => place,1,Set(QUEUE_PRIO=${{SVI_RAPPEL_PRIO}})
- same => n,Queue(${{SVI_RAPPEL_FILE}},,,,${{SVI_RAPPEL_ATTENTE}},,,,${{SVI_RAPPEL_POSITION}})
+exten => {place},1,Set(QUEUE_PRIO=${{{CALLBACK_PRIORITY_VARIABLE}}})
+ same => n,Queue({queue},,,,${{{CALLBACK_WAIT_VARIABLE}}},,,,${{{CALLBACK_POSITION_VARIABLE}}})
  same => n,Hangup()
 ; ...and when an agent takes it, this half calls the caller back.
 ; The result is journaled when this half hangs up, whoever hangs up first.
-exten => appel,1,Set(CHANNEL(hangup_handler_push)={CALLBACK_CONTEXT},resultat,1)
- same => n,Dial(${{SVI_RAPPEL_CANAL}},${{SVI_RAPPEL_SONNERIE}})
+exten => {CALLBACK_DIAL_EXTEN},1,Set(CHANNEL(hangup_handler_push)={CALLBACK_CONTEXT},resultat,1)
+ same => n,Dial(${{{CALLBACK_DIAL_VARIABLE}}},${{{CALLBACK_RING_VARIABLE}}})
  same => n,Hangup()
-exten => resultat,1,QueueLog(${{SVI_RAPPEL_FILE}},${{SVI_RAPPEL_DE}},NONE,SVI_CALLBACK_RESULT,${{DIALSTATUS}})
+exten => resultat,1,QueueLog({queue},${{{CALLBACK_FROM_VARIABLE}}},NONE,{EVENT_CALLBACK_RESULT},${{DIALSTATUS}})
  same => n,Return()
 """  # noqa: E501
 
@@ -208,8 +241,7 @@ def _dialplan_menu(settings: Settings, options: DialplanOptions) -> str:
         target = menu.choices[digit] if menu else f"choix_{digit}"
         lines += [
             f"exten => {digit},1,Set(SVI_BRANCHE={target})",
-            " same => n,Queue(${SVI_DEFAULT_QUEUE})",
-            " same => n,Hangup()",
+            f" same => n,Goto({QUEUE_CONTEXT},s,1)",
         ]
     for retry_exten, sound in (("i", options.invalid_sound), ("t", None)):
         lines.append(f"exten => {retry_exten},1,Set(MENU_ESSAIS=$[${{MENU_ESSAIS}} + 1])")
@@ -221,7 +253,6 @@ def _dialplan_menu(settings: Settings, options: DialplanOptions) -> str:
         ]
     lines += [
         "exten => echec,1,Set(SVI_BRANCHE=defaut)",
-        " same => n,Queue(${SVI_DEFAULT_QUEUE})",
-        " same => n,Hangup()",
+        f" same => n,Goto({QUEUE_CONTEXT},s,1)",
     ]
     return "\n".join(lines) + "\n"

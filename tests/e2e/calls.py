@@ -52,11 +52,17 @@ def calls_from(entries: list[QueueLogEntry], uniqueid: str) -> list[tuple[str, t
 
 
 async def place_call(
-    lab_state: LabState, tmp_path: Path, caller: str, digits: str = "", **script: float
+    lab_state: LabState,
+    tmp_path: Path,
+    caller: str,
+    digits: str = "",
+    exten: str = "",
+    **script: float,
 ) -> asyncio.Task[SippResult]:
+    """One SIPp caller dialling the support number (or ``exten``) in the background."""
     calls = (Call(caller, digits),)
     options = {"wait_s": 1.0, "hold_s": 30.0, **script}
-    plan = CallerScript(calls=calls, exten=lab_state.support_exten, **options)
+    plan = CallerScript(calls=calls, exten=exten or lab_state.support_exten, **options)
     return asyncio.create_task(run_callers(plan, lab_state.sip_port, tmp_path / "caller"))
 
 

@@ -12,8 +12,8 @@ from contextlib import asynccontextmanager
 from typing import Literal
 
 from svi_acd.asterisk.ami import AmiCredentials
+from svi_acd.asterisk.contract import ASYNC_AGI_URL, HEARTBEAT_VARIABLE, LEASE_VARIABLE
 from svi_acd.config.model import Endpoint, Settings
-from svi_acd.lab.dialplan import ASYNC_AGI_URL, HEARTBEAT_VARIABLE, LEASE_VARIABLE
 from svi_acd.lab.runner import Lab, LabState
 from svi_acd.service import RunningService, ServiceOptions, start_service
 

@@ -20,6 +20,7 @@ from svi_acd.lab.runner import Lab, LabState
 from svi_acd.lab.sipp import SippProcess, agents_answering
 from tests.e2e.acd import (
     ACTOR,
+    SATURE,
     acd_service,
     board_until,
     entered,
@@ -206,3 +207,65 @@ async def test_overflow_to_voicemail_records_the_callers_message(
     messages = set(inbox.glob("msg*.txt")) - before
     assert len(messages) == 1, "un message déposé dans la boîte vocale"
     assert "0140000701" in messages.pop().read_text(errors="replace")
+
+
+async def test_a_caller_queued_by_the_fallback_path_is_withdrawn_to_the_destination_not_hung_up(
+    lab: Lab, lab_state: LabState, agents: list[SippProcess], flow_settings: Settings,
+    clock: SettableClock, tmp_path: Path,
+) -> None:  # fmt: skip
+    """The service's FastAGI is unreachable (another instance holds the AMI link): the caller
+    takes the never-silent path into the queue; an overflow rule then moves them, and that path
+    must follow the destination (here voicemail, where the caller leaves a message)."""
+    rules = (rule("trop long", "attente_max_s", 3, {"type": "messagerie", "boite": MAILBOX}),)
+    settings = with_acd(flow_settings, rules)
+    inbox = lab.asterisk_dir / "spool" / "voicemail" / "default" / MAILBOX / "INBOX"
+    before = set(inbox.glob("msg*.txt")) if inbox.exists() else set()
+    async with acd_service(lab, lab_state, settings, clock, tmp_path) as (service, desk):
+        await pause_all(desk)
+        agi_url = (await lab.arx("dialplan show globals")).split("SVI_AGI_URL=")[1].split()[0]
+        await lab.arx("dialplan set global SVI_AGI_URL agi://127.0.0.1:9/svi")
+        try:
+            call = await place_call(
+                lab_state, tmp_path, "0140000801", "", speak_after_s=14, hold_s=6, audio=True
+            )
+            uniqueid = await entered(lab, "0140000801")
+        finally:
+            await lab.arx(f"dialplan set global SVI_AGI_URL {agi_url}")
+        journal = [e.event for e in read_queue_log(lab.queue_log) if e.call_id == uniqueid]
+        assert journal[0] == "SVI_FALLBACK" and uniqueid not in service.recent_calls
+        await logged(lab, uniqueid, "WITHDRAW", 20)
+        assert (await call).failed == 0
+    messages = set(inbox.glob("msg*.txt")) - before
+    assert len(messages) == 1, "le message de l'appelant est dans la boîte vocale"
+    assert "0140000801" in messages.pop().read_text(errors="replace")
+
+
+async def test_a_caller_queued_by_a_foreign_dialplan_path_is_left_in_the_queue_and_served(
+    lab: Lab, lab_state: LabState, agents: list[SippProcess], flow_settings: Settings,
+    clock: SettableClock, tmp_path: Path,
+) -> None:  # fmt: skip
+    """A site's own extension that queues callers without following a withdrawal: the rules
+    move the service's caller who waited less, and leave the other one to be served."""
+    rules = (rule("trop long", "attente_max_s", 3, SATURE),)
+    settings = with_acd(flow_settings, rules)
+    exten = "3099"
+    await lab.arx(f"dialplan add extension {exten},1,Queue(${{SVI_DEFAULT_QUEUE}}) into appelants")
+    try:
+        async with acd_service(lab, lab_state, settings, clock, tmp_path) as (_, desk):
+            await pause_all(desk)
+            foreign_call = await place_call(
+                lab_state, tmp_path / "a", "0140000901", "", exten=exten, hold_s=40
+            )
+            foreign = await entered(lab, "0140000901")
+            ours_call = await place_call(lab_state, tmp_path / "b", "0140000902", "1", hold_s=30)
+            ours = await entered(lab, "0140000902")
+            await logged(lab, ours, "WITHDRAW", 20)
+            journal = [e.event for e in read_queue_log(lab.queue_log) if e.call_id == foreign]
+            assert "WITHDRAW" not in journal and "SVI_OVERFLOW" not in journal
+            assert not desk.board.callers[foreign].movable
+            await desk.unpause(next(iter(desk.board.agents)), ACTOR)
+            await logged(lab, foreign, "CONNECT", 20)
+            assert (await ours_call).failed == 0
+            await foreign_call
+    finally:
+        await lab.arx(f"dialplan remove extension {exten}@appelants")

@@ -20,8 +20,9 @@ from pathlib import Path
 
 import pytest
 
+from svi_acd.asterisk.contract import HEARTBEAT_VARIABLE
 from svi_acd.config.model import Endpoint, Settings
-from svi_acd.lab.dialplan import ASYNC_LEASE_S, HEARTBEAT_VARIABLE, flow_guard_s
+from svi_acd.lab.dialplan import ASYNC_LEASE_S, flow_guard_s
 from svi_acd.lab.queue_log import QueueLogEntry, read_queue_log, wait_for_queue_log
 from svi_acd.lab.runner import Lab, LabState
 from svi_acd.lab.sipp import SippProcess

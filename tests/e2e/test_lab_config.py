@@ -57,8 +57,26 @@ def test_support_number_falls_back_to_the_default_queue_unless_the_flow_is_done(
     assert "Goto(svi-secours,s,1)" in support
     fallback = dialplan.split("[svi-secours]")[1].split("\n\n")[0]
     assert "Playback(${SVI_FALLBACK_SOUND})" in fallback
-    assert fallback.index("Playback") < fallback.index("Queue(${SVI_DEFAULT_QUEUE})")
+    assert fallback.index("Playback") < fallback.index("Set(SVI_QUEUE=${SVI_DEFAULT_QUEUE})")
+    assert fallback.rstrip().endswith("Goto(svi-file,s,1)")
     assert "exten => T,1,Goto(svi-secours,s,1)" in dialplan
+
+
+def test_every_path_that_queues_a_caller_follows_a_withdrawal(settings: Settings) -> None:
+    """The ACD withdraws only callers waiting in svi-file; every Queue() of a caller is there
+    (the callback placeholder's is the only other one, and the ACD never moves it)."""
+    dialplan = generate(settings, options())["extensions.conf"]
+    contexts = {part.split("]")[0]: part for part in dialplan.split("\n[")[1:]}
+    queueing = sorted(name for name, text in contexts.items() if "Queue(" in text)
+    assert queueing == ["svi-file", "svi-rappel"]
+    queue = contexts["svi-file"]
+    assert queue.index("Queue(${SVI_QUEUE})") < queue.index(
+        '"${QUEUESTATUS}" = "WITHDRAW"]?svi-debordement,${QUEUE_WITHDRAW_INFO},1'
+    )
+    for name in ("svi-secours", "svi-suite", "menu-plan", "svi-debordement"):
+        assert "Goto(svi-file,s,1)" in contexts[name], name
+    # A destination the dialplan does not know puts the caller back in the queue.
+    assert "exten => i,1,Playback(${SVI_FALLBACK_SOUND})" in contexts["svi-debordement"]
 
 
 def test_pure_dialplan_menu_offers_the_configured_digits(settings: Settings) -> None:

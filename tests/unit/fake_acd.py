@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from svi_acd.acd.desk import Desk
 from svi_acd.asterisk.ami import AmiConnection
+from svi_acd.asterisk.contract import QUEUE_CONTEXT
 from svi_acd.asterisk.link import AmiCredentials, AmiOptions
 from svi_acd.config.model import Settings
 from tests.unit.fake_ami import Action, FakeAmi, frame
@@ -26,10 +27,31 @@ def member(
                  CallsTaken=0, LastCall=0, Timestamp=f"{NOW:.6f}", **extra)  # fmt: skip
 
 
-def join(uniqueid: str, position: int, number: str = "0140000000") -> bytes:
+def join(
+    uniqueid: str, position: int, number: str = "0140000000", context: str = QUEUE_CONTEXT
+) -> bytes:
+    """app_queue's QueueCallerJoin; ``context``: where the caller's Queue() runs."""
     return event(Event="QueueCallerJoin", Queue="support", Uniqueid=uniqueid,
                  Channel=f"PJSIP/appelants-{uniqueid}", CallerIDNum=number,
-                 Position=position, Count=position, Timestamp=f"{NOW:.6f}")  # fmt: skip
+                 Position=position, Count=position, Context=context,
+                 Timestamp=f"{NOW:.6f}")  # fmt: skip
+
+
+def core_show_channels(contexts: dict[str, str]):
+    """A CoreShowChannels responder: one channel per (uniqueid, context)."""
+
+    async def respond(fake: FakeAmi, action: Action) -> None:
+        action_id = action["ActionID"]
+        await fake.send(frame(Response="Success", ActionID=action_id, EventList="start",
+                              Message="Channels will follow"))  # fmt: skip
+        for uniqueid, context in contexts.items():
+            await fake.send(event(Event="CoreShowChannel", Uniqueid=uniqueid, Context=context,
+                                  Channel=f"PJSIP/appelants-{uniqueid}", Application="Queue",
+                                  ActionID=action_id))  # fmt: skip
+        await fake.send(event(Event="CoreShowChannelsComplete", ActionID=action_id,
+                              EventList="Complete", ListItems=len(contexts)))  # fmt: skip
+
+    return respond
 
 
 def queue_status(agents: list[str], callers: list[tuple[str, int, int]]):
@@ -56,8 +78,13 @@ def queue_status(agents: list[str], callers: list[tuple[str, int, int]]):
 
 
 async def started_desk(fake: FakeAmi, settings: Settings, agents: list[str],
-                       callers: list[tuple[str, int, int]] = ()) -> Desk:  # fmt: skip
+                       callers: list[tuple[str, int, int]] = (),
+                       contexts: dict[str, str] | None = None) -> Desk:  # fmt: skip
+    """A desk logged in to ``fake``; callers wait in the queue context unless ``contexts``
+    says otherwise."""
     fake.on("QueueStatus", queue_status(agents, list(callers)))
+    where = {uniqueid: QUEUE_CONTEXT for uniqueid, _, _ in callers} | (contexts or {})
+    fake.on("CoreShowChannels", core_show_channels(where))
     port = await fake.start()
     ami = AmiConnection(AmiOptions("127.0.0.1", port, AmiCredentials("svi", "secret"),
                                    event_classes=("agent",)))  # fmt: skip

@@ -9,7 +9,7 @@ import pytest
 
 from svi_acd.acd.control import AcdError
 from svi_acd.config.model import OverflowRule, Settings
-from tests.unit.fake_acd import NOW, event, join, member, started_desk, until
+from tests.unit.fake_acd import NOW, event, join, member, queue_status, started_desk, until
 from tests.unit.fake_ami import FakeAmi
 
 
@@ -139,6 +139,44 @@ async def test_overflow_journals_then_sets_the_destination_then_withdraws(
         "SVI_OVERFLOW", "c1", "trop long|message:sature")  # fmt: skip
     assert fake.variables["SVI_DEBORD_SON"] == "/sons/sature"
     # The same caller is not moved twice while the withdrawal is under way.
+    assert desk.overflow_tick() == []
+    await desk.ami.close()
+
+
+async def test_callers_queued_by_another_dialplan_path_are_left_in_the_queue(
+    fake: FakeAmi, settings: Settings
+) -> None:
+    """Withdrawn, a caller whose dialplan does not follow the withdrawal would be hung up in
+    silence: only callers waiting in the generated queue context are moved."""
+    configured = settings.model_copy(update={"overflow": rules(
+        ("trop long", "attente_max_s", 60, {"type": "message", "annonce": "sature"}))})  # fmt: skip
+    desk = await started_desk(fake, configured, ["agent1"], [("c1", 1, 90), ("c2", 2, 90)],
+                              contexts={"c1": "from-site-dialplan"})  # fmt: skip
+    await fake.send(join("c3", 3, context="from-site-dialplan"))
+    await until(desk, lambda: "c3" in desk.board.callers)
+    assert {uid: c.movable for uid, c in desk.board.callers.items()} == {
+        "c1": False, "c2": True, "c3": False}  # fmt: skip
+    moves = desk.overflow_tick()
+    assert [move.caller.uniqueid for move in moves if move.caller] == ["c2"]
+    await desk.ami.close()
+
+
+async def test_without_the_channels_contexts_nobody_is_moved(
+    fake: FakeAmi, settings: Settings
+) -> None:
+    configured = settings.model_copy(update={"overflow": rules(
+        ("trop long", "attente_max_s", 60, {"type": "message", "annonce": "sature"}))})  # fmt: skip
+    desk = await started_desk(fake, configured, ["agent1"])
+    # After a reconnection, a caller is waiting but Asterisk refuses to list the channels.
+    fake.on("QueueStatus", queue_status(["agent1"], [("c1", 1, 90)]))
+    fake.on(
+        "CoreShowChannels",
+        lambda fake, action: fake.send(
+            event(Response="Error", ActionID=action["ActionID"], Message="Permission denied")
+        ),
+    )
+    await desk.resync()
+    assert "c1" in desk.board.callers
     assert desk.overflow_tick() == []
     await desk.ami.close()
 

@@ -18,8 +18,16 @@ def rule(condition: str, threshold: float = 0, destination: dict | None = None,
     )  # fmt: skip
 
 
-def board(free: int = 0, busy: int = 0, paused: int = 0, waits: tuple[float, ...] = (),
-          numbers: tuple[str, ...] = ()) -> QueueView:  # fmt: skip
+def board(
+    free: int = 0,
+    busy: int = 0,
+    paused: int = 0,
+    waits: tuple[float, ...] = (),
+    numbers: tuple[str, ...] = (),
+    outside: frozenset[int] = frozenset(),
+) -> QueueView:
+    """A queue; ``outside``: indexes of callers queued by a path that does not follow a
+    withdrawal (not in the dialplan's queue context)."""  # fmt: skip
     desk = Board({"support": "Centre de services"})
     states = ["libre"] * free + ["en_appel"] * busy + ["pause"] * paused
     for index, state in enumerate(states):
@@ -28,7 +36,8 @@ def board(free: int = 0, busy: int = 0, paused: int = 0, waits: tuple[float, ...
     for index, wait in enumerate(waits):
         number = numbers[index] if index < len(numbers) else f"01400000{index:02d}"
         desk.put_caller(WaitingCaller(f"c{index}", "support", f"PJSIP/x-{index}", number,
-                                      NOW - wait, index + 1))  # fmt: skip
+                                      NOW - wait, index + 1,
+                                      movable=index not in outside))  # fmt: skip
     view = desk.snapshot(NOW).queue("support")
     assert view is not None
     return view
@@ -94,6 +103,12 @@ def test_no_free_agent_without_grace_acts_at_entry_only() -> None:
 def test_callers_already_moved_and_placeholders_are_left_alone() -> None:
     view = board(busy=1, waits=(90, 80))
     moves = while_waiting([rule("attente_max_s", 60)], view, NOW, exempt=frozenset({"c0"}))
+    assert [move.caller.uniqueid for move in moves if move.caller] == ["c1"]
+
+
+def test_callers_queued_by_another_dialplan_path_are_never_withdrawn() -> None:
+    view = board(busy=1, waits=(90, 80), outside=frozenset({0}))
+    moves = while_waiting([rule("attente_max_s", 60)], view, NOW)
     assert [move.caller.uniqueid for move in moves if move.caller] == ["c1"]
 
 

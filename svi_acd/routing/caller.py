@@ -37,6 +37,9 @@ _OVERSEAS_NATIONAL_PREFIXES: dict[str, tuple[str, str]] = {
 # Country codes -> territory; +262 is Réunion except Mayotte's 269/639 numbers. Saint-Barthélemy
 # and Saint-Martin share Guadeloupe's +590 and are served with Guadeloupe's window.
 _TERRITORY_BY_COUNTRY_CODE = {33: "FR", 594: "GF", 596: "MQ", 590: "GP", 508: "PM", 687: "NC"}
+# One rule for routing, crisis messages and statistics: a withheld, foreign or unusable number
+# is served, and counted, as a call from metropolitan France.
+METROPOLE = "FR"
 _MAYOTTE_PREFIXES = ("269", "639")
 _SEPARATORS = re.compile(r"[\s.\-/()\u00a0]")
 _TRUNK_ZERO = re.compile(r"^\+33\(?0\)?")
@@ -54,6 +57,11 @@ class CallerIdentity:
     @property
     def known(self) -> bool:
         return self.e164 is not None
+
+    @property
+    def served_as(self) -> str:
+        """The territory whose rules apply: the number's own, else metropolitan France."""
+        return self.territory or METROPOLE
 
 
 Identity = tuple[str, str | None]  # (E.164, territory)
@@ -118,3 +126,8 @@ def identify(raw: str | None) -> CallerIdentity:
     if found is None:
         return CallerIdentity(raw=raw or "", e164=None, territory=None)
     return CallerIdentity(raw=raw or "", e164=found[0], territory=found[1])
+
+
+def served_territory(raw: str | None) -> str:
+    """The territory a call from ``raw`` is served and counted as (see ``METROPOLE``)."""
+    return identify(raw).served_as

@@ -34,8 +34,9 @@ class Decision:
     next_open_local: datetime | None  # the same instant in the caller's own zone
 
     @property
-    def territory(self) -> str | None:
-        return self.caller.territory
+    def territory(self) -> str:
+        """The territory whose rules apply (metropolitan France for an unknown number)."""
+        return self.caller.served_as
 
     @property
     def vip(self) -> bool:

@@ -21,6 +21,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from svi_acd.routing.caller import served_territory
 from svi_acd.stats.events import QueueLogEvent
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -109,7 +110,10 @@ class CallRecord:
         return (
             self.callid, self.first_epoch, self.last_epoch, self.flags, self.queued,
             self.entries, self.outcome, self.queue, self.agent, self.wait_s, self.talk_s,
-            self.ring_no_answer, self.transferred, self.caller, self.territory, self.priority,
+            self.ring_no_answer, self.transferred, self.caller,
+            # No SVI_CALL (the fallback's calls, older journals): the number tells, by the
+            # routing's own rule.
+            self.territory or served_territory(self.caller), self.priority,
             self.branch, self.ticket, self.parent_ticket, self.overflow_rule,
             hour_start, day, week, month, self.category,
         )  # fmt: skip

@@ -52,7 +52,7 @@ def test_anonymous_caller_is_null_and_treated_as_metropolitan(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     data = route(capsys, "--caller", "anonymous", "--at", "2026-07-08T09:00")
-    assert (data["caller"], data["territory"], data["open"]) == (None, None, True)
+    assert (data["caller"], data["territory"], data["open"]) == (None, "FR", True)
 
 
 def test_bad_instant_is_a_clear_error_with_exit_2(capsys: pytest.CaptureFixture[str]) -> None:

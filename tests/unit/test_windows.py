@@ -186,7 +186,7 @@ def test_next_open_for_noumea_in_the_evening_is_next_morning(router: Router) -> 
 def test_unknown_and_foreign_callers_are_treated_as_metropolitan(router: Router) -> None:
     for caller in ("anonymous", "+1 212 555 0100", "###"):
         decision = router.decide(caller, paris("2026-07-08T09:00"))
-        assert decision.territory is None
+        assert (decision.caller.territory, decision.territory) == (None, "FR")
         assert decision.open
 
 

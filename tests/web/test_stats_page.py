@@ -62,7 +62,8 @@ async def test_tables_by_territory_hour_wait_and_month(client: StatsClient) -> N
     _, html, _ = await client.get("/statistiques", **DAY)
     tables = parse_page(html).tables
     territories = {row[0]: row for row in tables["territoires"][1:]}
-    assert territories["Métropole (FR)"][1:6] == ["14", "0", "10", "5", "1"]
+    assert territories["Métropole (FR)"][1:6] == ["16", "0", "12", "5", "1"]  # withheld: FR
+    assert "(non renseigné)" not in territories
     assert territories["Martinique (MQ)"][2] == "1"  # hors fenêtre du territoire
     assert territories["Total"][1] == "19"
     hours = {row[0]: row[1:] for row in tables["heures"][1:]}

@@ -107,6 +107,16 @@ class Calendar:
             return Status(True, None)
         return Status(False, "hours")
 
+    def closing(self, instant: datetime) -> datetime | None:
+        """When the opening under way at ``instant`` ends (None: closed at ``instant``)."""
+        if self.plan(instant.astimezone(self.zone).date()).holiday is not None:
+            return None
+        day = instant.astimezone(self.zone).date()
+        for opens, closes in self._intervals(day):
+            if opens <= instant < closes:
+                return closes
+        return None
+
     def next_opening(self, instant: datetime) -> datetime | None:
         """The first moment at or after ``instant`` when this place is open."""
         first_day = instant.astimezone(self.zone).date()

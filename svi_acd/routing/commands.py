@@ -73,6 +73,11 @@ def decision_json(decision: Decision, router: Router) -> dict[str, Any]:
         "directory": None
         if entry is None
         else {"name": entry.name, "entity": entry.entity, "site": entry.site, "level": entry.level},
+        "open_until": _iso(
+            until.astimezone(router.desk.zone)
+            if (until := router.open_until(decision.territory, decision.at))
+            else None
+        ),
         "next_open": _iso(decision.next_open),
         "next_open_local": _iso(decision.next_open_local),
     }
@@ -80,7 +85,9 @@ def decision_json(decision: Decision, router: Router) -> dict[str, Any]:
 
 def _human(data: dict[str, Any]) -> str:
     who = data["caller"] or f"numéro inexploitable « {data['caller_raw']} »"
-    where = data["territory_name"] or "inconnu (traité comme la métropole)"
+    where = data["territory_name"] or data["territory"]
+    if data["caller"] is None:
+        where = "numéro inconnu, traité comme la métropole"
     lines = [f"Appelant : {who} (territoire : {where})"]
     if data["directory"]:
         d = data["directory"]
@@ -91,6 +98,9 @@ def _human(data: dict[str, Any]) -> str:
         lines.append(f"Jour : {data['holiday']}")
     if data["priority"]:
         lines.append(f"Priorité : {data['priority']}")
+    if data["open_until"]:
+        closes = long_moment(datetime.fromisoformat(data["open_until"]))
+        lines.append(f"Servi jusqu'à : {closes} (heure de Paris)")
     if data["next_open"]:
         paris = long_moment(datetime.fromisoformat(data["next_open"]))
         local = long_moment(datetime.fromisoformat(data["next_open_local"]))

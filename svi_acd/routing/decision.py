@@ -98,6 +98,17 @@ class Router:
             moment = both_open
         return None
 
+    def open_until(self, territory: str | None, at: datetime) -> datetime | None:
+        """When a caller served at ``at`` stops being served (None: not served at ``at``)."""
+        if self.window_status(territory, at)[0] != "open":
+            return None
+        closings = [self.desk.closing(at)]
+        calendar = self.territory_calendar(territory)
+        if calendar is not None:
+            closings.append(calendar.closing(at))
+        known = [moment for moment in closings if moment is not None]
+        return min(known) if known else None
+
     def decide(
         self,
         caller: str | CallerIdentity | None,

@@ -193,3 +193,17 @@ def test_unknown_and_foreign_callers_are_treated_as_metropolitan(router: Router)
 def test_naive_instants_are_refused(router: Router) -> None:
     with pytest.raises(ValueError, match="fuseau"):
         router.decide(CALLERS["FR"], datetime(2026, 7, 8, 9, 0))
+
+
+@pytest.mark.parametrize("territory", sorted(SUMMER_PARIS_WINDOWS))
+def test_a_served_caller_is_served_until_the_end_of_the_shorter_window(
+    router: Router, territory: str
+) -> None:
+    opens, closes = SUMMER_PARIS_WINDOWS[territory]
+    at = paris(f"2026-07-08T{opens}")
+    assert router.open_until(territory, at) == paris(f"2026-07-08T{closes}")
+    assert router.open_until(territory, paris(f"2026-07-08T{closes}")) is None  # closed then
+
+
+def test_nobody_is_served_until_anything_on_a_closed_day(router: Router) -> None:
+    assert router.open_until("FR", paris("2026-07-14T10:00")) is None  # Fête nationale

@@ -11,6 +11,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
+from svi_acd.config.environment import load_env_file
 from svi_acd.config.loader import ConfigError
 
 Command = Callable[[argparse.Namespace], int]
@@ -44,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Before the parser: option defaults come from the environment (see config.environment).
+    load_env_file()
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Command = args.handler

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -13,6 +14,9 @@ from svi_acd.config.model import Settings
 from svi_acd.db.base import create_engine
 from svi_acd.db.migrate import upgrade
 from tests.servers import postgres_server
+
+# A demo run in this checkout leaves var/svi-acd.env for later commands: never for the tests.
+os.environ["SVI_ACD_ENV"] = ""
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import re
 import sys
 import time
 from dataclasses import asdict
@@ -12,15 +14,25 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from svi_acd.asterisk.ami import AmiConnection
+from svi_acd.asterisk.contract import (
+    CALLER_CONTEXT,
+    EVENT_CLOSED,
+    EVENT_DETERRED,
+    EVENT_OVERFLOW,
+    EVENT_TERRITORY_CLOSED,
+)
+from svi_acd.asterisk.frames import AmiMessage
+from svi_acd.asterisk.link import AmiCredentials, AmiError, AmiOptions
 from svi_acd.cli_options import add_config_option, settings_from
 from svi_acd.lab.chroot import find_chroot
-from svi_acd.lab.queue_log import QueueLogEntry, read_queue_log, wait_for_queue_log
+from svi_acd.lab.queue_log import QueueLogEntry, read_queue_log
 from svi_acd.lab.runner import Lab, LabState, default_run_dir
 from svi_acd.lab.sipp import Call, CallerScript, SippResult, agents_answering, run_callers
 from svi_acd.lab.system import LabError
 
 # Events that end a caller's stay in a queue (queue_log).
-FINAL_EVENTS = ("CONNECT", "ABANDON", "EXITWITHTIMEOUT", "EXITEMPTY", "EXITWITHKEY")
+FINAL_EVENTS = ("CONNECT", "ABANDON", "EXITWITHTIMEOUT", "EXITEMPTY", "EXITWITHKEY", "WITHDRAW")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -159,11 +171,23 @@ def cli_command(args: argparse.Namespace) -> int:
     return 0
 
 
+_NUMBER_SEPARATORS = re.compile(r"[\s.\-/()\u00a0]")
+_DIALLABLE = re.compile(r"\+?[0-9]{2,20}")
+
+
 def caller_numbers(first: str, count: int) -> list[str]:
-    """``count`` numbers counting up from ``first``, keeping its width (leading zero)."""
-    if not first.isdigit():
-        raise LabError(f"numéro d'appelant invalide « {first} » (chiffres attendus).")
-    return [f"{int(first) + index:0{len(first)}d}" for index in range(count)]
+    """``count`` numbers counting up from ``first``, keeping its width (leading zero) and its
+    ``+``; written as callers write them (spaces, dots, ``00`` or ``+33``), as routing reads."""
+    cleaned = _NUMBER_SEPARATORS.sub("", first)
+    if cleaned.startswith("00"):
+        cleaned = "+" + cleaned[2:]
+    if not _DIALLABLE.fullmatch(cleaned):
+        raise LabError(
+            f"numéro d'appelant invalide « {first} » (ex. 0140000001, 0696 20 12 34, "
+            "+596 696 20 12 34)."
+        )
+    plus, digits = ("+", cleaned[1:]) if cleaned.startswith("+") else ("", cleaned)
+    return [f"{plus}{int(digits) + index:0{len(digits)}d}" for index in range(count)]
 
 
 def call_command(args: argparse.Namespace) -> int:
@@ -186,45 +210,100 @@ def call_command(args: argparse.Namespace) -> int:
         f"SIP, {result.failed} en échec (code SIPp {result.returncode})."
     )
     for number in numbers:
-        print(f"  {number} : {outcomes.get(number, 'pas passé par une file')}")
+        print(f"  {number} : {outcomes.get(number, 'appel non vu par Asterisk')}")
     return 0 if result.failed == 0 else 1
+
+
+class CallWatcher:
+    """The lab's AMI, told which calls come from the numbers being placed: each call is then
+    read in queue_log by its own uniqueid, never confused with an earlier call from the same
+    number (the lab's queue_log outlives a run)."""
+
+    def __init__(self, lab: Lab, state: LabState, numbers: list[str]) -> None:
+        user, secret = lab.ami_credentials()
+        self.ami = AmiConnection(
+            AmiOptions("127.0.0.1", state.ami_port, AmiCredentials(user, secret),
+                       event_classes=("call",), event_names=("Newchannel", "Hangup"))
+        )  # fmt: skip
+        self.waiting = set(numbers)
+        self.calls: dict[str, str] = {}  # number -> uniqueid
+        self.ended: set[str] = set()
+        self.changed = asyncio.Event()
+        self.ami.on_event("Newchannel", self._new)
+        self.ami.on_event("Hangup", self._hangup)
+
+    def _new(self, event: AmiMessage) -> None:
+        number = event.get("CallerIDNum")
+        if event.get("Context") == CALLER_CONTEXT and number in self.waiting:
+            self.waiting.discard(number)
+            self.calls[number] = event.get("Uniqueid")
+
+    def _hangup(self, event: AmiMessage) -> None:
+        if event.get("Uniqueid") in self.calls.values():
+            self.ended.add(event.get("Uniqueid"))
+            self.changed.set()
+
+    async def all_ended(self, timeout_s: float) -> None:
+        """Until every call seen has hung up (its last queue_log lines are then written)."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout_s):
+                while not self.ended >= set(self.calls.values()):
+                    self.changed.clear()
+                    await self.changed.wait()
 
 
 async def _place_calls(
     lab: Lab, state: LabState, script: CallerScript, args: argparse.Namespace
 ) -> tuple[SippResult, dict[str, str]]:
     workdir = lab.run_dir / "sipp" / time.strftime("%Y%m%d-%H%M%S")
-    if args.no_agents:
-        result = await run_callers(script, state.sip_port, workdir)
-    else:
-        async with agents_answering(state.agents, workdir, args.answer, args.talk):
-            result = await run_callers(script, state.sip_port, workdir)
     numbers = [call.caller for call in script.calls]
-    try:  # Asterisk writes the last events just after the calls end.
-        entries = await wait_for_queue_log(
-            lab.queue_log, lambda found: _all_settled(found, numbers), timeout_s=2
-        )
-    except TimeoutError:
-        entries = await asyncio.to_thread(read_queue_log, lab.queue_log)
-    return result, outcomes_by_caller(entries, numbers)
+    watcher = CallWatcher(lab, state, numbers)
+    watcher.ami.start()
+    try:
+        try:
+            await watcher.ami.wait_connected(5)
+        except (TimeoutError, AmiError) as exc:
+            message = f"AMI du lab injoignable ({exc}) : les appels ne seraient pas suivis."
+            raise LabError(message) from exc
+        if args.no_agents:
+            result = await run_callers(script, state.sip_port, workdir)
+        else:
+            async with agents_answering(state.agents, workdir, args.answer, args.talk):
+                result = await run_callers(script, state.sip_port, workdir)
+        await watcher.all_ended(timeout_s=5)
+    finally:
+        await watcher.ami.close()
+    entries = await asyncio.to_thread(read_queue_log, lab.queue_log)
+    return result, {
+        number: describe_call(uniqueid, [e for e in entries if e.call_id == uniqueid])
+        for number, uniqueid in watcher.calls.items()
+    }
 
 
-def _all_settled(entries: list[QueueLogEntry], numbers: list[str]) -> bool:
-    outcomes = outcomes_by_caller(entries, numbers)
-    return all(number in outcomes for number in numbers)
-
-
-def outcomes_by_caller(entries: list[QueueLogEntry], numbers: list[str]) -> dict[str, str]:
-    """Caller number -> what happened in the queue, for the last call of each number."""
-    last_call: dict[str, str] = {}
-    for entry in entries:
-        if entry.event == "ENTERQUEUE" and len(entry.data) > 1 and entry.data[1] in numbers:
-            last_call[entry.data[1]] = entry.call_id
-    outcomes: dict[str, str] = {}
-    for number, call_id in last_call.items():
-        events = [e for e in entries if e.call_id == call_id and e.event in FINAL_EVENTS]
-        if events:
-            event = events[0]
-            agent = f" par {event.agent}" if event.event == "CONNECT" else ""
-            outcomes[number] = f"{event.event}{agent} (file {event.queue}, appel {call_id})"
-    return outcomes
+def describe_call(uniqueid: str, entries: list[QueueLogEntry]) -> str:
+    """What happened to one call, from its own queue_log lines."""
+    events = {entry.event: entry for entry in entries}
+    final = next((entry for entry in entries if entry.event in FINAL_EVENTS), None)
+    overflow = events.get(EVENT_OVERFLOW)
+    if final is not None and final.event == "WITHDRAW":
+        where = overflow.data[1] if overflow and len(overflow.data) > 1 else "?"
+        what = f"retiré de la file par le débordement vers {where}"
+    elif final is not None:
+        agent = f" par {final.agent}" if final.event == "CONNECT" else ""
+        what = f"{final.event}{agent} (file {final.queue})"
+    elif EVENT_CLOSED in events:
+        what = "centre fermé : message de fermeture, raccroché"
+    elif EVENT_TERRITORY_CLOSED in events:
+        what = "hors de la fenêtre de son territoire : message de fermeture, raccroché"
+    elif EVENT_DETERRED in events:
+        what = "dissuadé par un message de crise, raccroché"
+    elif overflow is not None:
+        where = overflow.data[1] if len(overflow.data) > 1 else "?"
+        what = f"débordé à l'entrée vers {where}"
+    elif "ENTERQUEUE" in events:
+        what = "entré en file, issue pas encore écrite"
+    elif entries:
+        what = "raccroché dans le SVI"
+    else:
+        what = "raccroché avant le SVI (aucune ligne au journal)"
+    return f"{what} (appel {uniqueid})"

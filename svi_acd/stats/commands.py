@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+from sqlalchemy import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from svi_acd.cli_options import (
@@ -35,9 +36,9 @@ from svi_acd.stats.measures import Thresholds, definitions
 from svi_acd.stats.monthly import MONTHLY_DEFINITIONS, monthly_table, store_history
 from svi_acd.stats.outcome import PARIS
 from svi_acd.stats.pause_report import PAUSE_KINDS, pause_report, pause_table
-from svi_acd.stats.reports import REPORT_KINDS, build_report
+from svi_acd.stats.reports import REPORT_KINDS, Report, build_report
 from svi_acd.stats.retention import forget_before
-from svi_acd.stats.store import ImportConflict, ensure_rollups
+from svi_acd.stats.store import ImportConflict, count_calls, ensure_rollups
 
 T = TypeVar("T")
 FORMATS = ("json", "csv", "xlsx")
@@ -272,8 +273,32 @@ def rebuild_command(args: argparse.Namespace) -> int:
 def report_command(args: argparse.Namespace) -> int:
     start, end = _range(args)
     thresholds = _thresholds(args)
-    report = _run(args, lambda engine: build_report(engine, args.by, start, end, thresholds))
+    url = database_url(args, settings_from(args))
+
+    async def work(engine: AsyncEngine) -> tuple[Report, int | None]:
+        report = await build_report(engine, args.by, start, end, thresholds)
+        # An empty report must not pass for a quiet day: say which database was read.
+        total = None if report.totals.get("received") else await count_calls(engine)
+        return report, total
+
+    report, total = run_on_database(url, work)
+    if total is not None:
+        print(empty_report_note(url, start, end, total), file=sys.stderr)
     return _emit(report_table(report), report.as_json(), args)
+
+
+def empty_report_note(url: str, start: date, end: date, total: int) -> str:
+    where = make_url(url).render_as_string(hide_password=True)
+    if total == 0:
+        return (
+            f"Note : la base {where} est vide (aucun journal importé) ; importez le journal "
+            "d'Asterisk avec « svi-acd stats import --queue-log FICHIER », ou indiquez la "
+            "bonne base (--db, $SVI_ACD_DB_URL, $SVI_ACD_DATA)."
+        )
+    return (
+        f"Note : aucun appel du {start:%d/%m/%Y} au {end:%d/%m/%Y} dans la base {where} "
+        f"({total} appel(s) à d'autres dates)."
+    )
 
 
 @_guarded

@@ -60,6 +60,14 @@ class Checkpoint:
     stored: bool = False  # a row exists in stats_sources
 
 
+async def count_calls(engine: AsyncEngine) -> int:
+    """How many calls the database holds, all periods together."""
+    async with engine.connect() as connection:
+        return int(
+            (await connection.execute(select(func.count()).select_from(StatsCall))).scalar_one()
+        )
+
+
 async def load_checkpoint(engine: AsyncEngine, fingerprint: str, path: str) -> Checkpoint:
     async with engine.connect() as connection:
         row = (

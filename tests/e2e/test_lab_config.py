@@ -9,9 +9,9 @@ import pytest
 
 from svi_acd.config.model import Settings
 from svi_acd.lab.asterisk_conf import AsteriskPaths, LabOptions, generate
-from svi_acd.lab.commands import caller_numbers
+from svi_acd.lab.commands import caller_numbers, describe_call
 from svi_acd.lab.queue_log import call_ids_for_caller, caller_reached, parse_line
-from svi_acd.lab.system import _main_archive_uris
+from svi_acd.lab.system import LabError, _main_archive_uris
 
 
 def options(**changes: object) -> LabOptions:
@@ -135,3 +135,34 @@ def test_queue_log_lines_link_a_caller_to_its_call() -> None:
     assert call_ids_for_caller(entries, "0612345678") == ["1795461389.4"]
     assert caller_reached(entries, "0612345678", "CONNECT")
     assert not caller_reached(entries, "0699999999", "CONNECT")
+
+
+@pytest.mark.parametrize("garbage", ["", "abc", "06 12 ab", "+", "1"])
+def test_caller_numbers_that_cannot_be_dialled_are_refused_in_french(garbage: str) -> None:
+    with pytest.raises(LabError, match="numéro d'appelant invalide"):
+        caller_numbers(garbage, 1)
+
+
+@pytest.mark.parametrize(
+    ("lines", "said"),
+    [
+        (["SVI_CALL|FR|", "SVI_BRANCH|incident"], "raccroché dans le SVI"),
+        (["SVI_CALL|FR|", "SVI_CLOSED|desk_hours|"], "centre fermé"),
+        (["SVI_CALL|MQ|", "SVI_TERRITORY_CLOSED|territory_hours|MQ"], "hors de la fenêtre"),
+        (["SVI_CALL|FR|", "SVI_DETERRED|42"], "dissuadé"),
+        (["SVI_CALL|FR|", "SVI_OVERFLOW|tous occupés|message:sature"],
+         "débordé à l'entrée vers message:sature"),
+        (["SVI_CALL|FR|", "ENTERQUEUE||0140000001|1", "SVI_OVERFLOW|long|message:sature",
+          "WITHDRAW|1|1|12|message"], "retiré de la file par le débordement vers message:sature"),
+        (["ENTERQUEUE||0140000001|1", "ABANDON|1|1|12"], "ABANDON (file support)"),
+        ([], "raccroché avant le SVI"),
+    ],
+)  # fmt: skip
+def test_each_calls_outcome_is_told_from_its_own_lines(lines: list[str], said: str) -> None:
+    entries = [
+        entry
+        for number, text in enumerate(lines)
+        if (entry := parse_line(f"{1795461391 + number}|1.1|support|NONE|{text}"))
+    ]
+    told = describe_call("1.1", entries)
+    assert told.startswith(said) and told.endswith("(appel 1.1)")

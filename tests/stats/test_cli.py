@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -10,8 +11,10 @@ from openpyxl import load_workbook
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from svi_acd.cli import main
+from svi_acd.stats.commands import empty_report_note
 
 DAY = ["--from", "2026-10-14", "--to", "2026-10-14"]
+DAY_DATE = date(2026, 10, 14)
 REQUIRED = {"presented", "answered", "abandoned", "short_abandoned", "timeout",
             "answer_rate", "abandon_rate", "service_level", "asa_seconds"}  # fmt: skip
 
@@ -157,3 +160,50 @@ def test_forget_numbers_blanks_old_callers(
     assert "4 appel(s)" in capsys.readouterr().out
     document = run_json(capsys, "stats", "abandoned", *DAY, "--db", imported)
     assert document["rows"][0]["caller"] is None
+
+
+def test_a_report_on_an_empty_database_says_so_and_names_the_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'vide.sqlite3'}"
+    assert main(["stats", "report", *DAY, "--by", "day", "--db", url, "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["totals"]["received"] == 0
+    assert "est vide" in captured.err and str(tmp_path / "vide.sqlite3") in captured.err
+
+
+def test_a_quiet_period_is_told_apart_from_an_empty_database(
+    imported: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    day = ["--from", "2026-10-20", "--to", "2026-10-20"]
+    assert main(["stats", "report", *day, "--by", "day", "--db", imported, "--format", "json"]) == 0
+    err = capsys.readouterr().err
+    assert "aucun appel du 20/10/2026 au 20/10/2026" in err and "19 appel(s)" in err
+
+
+def test_the_note_never_prints_a_database_password() -> None:
+    note = empty_report_note("postgresql://svi:s3cret@db.local/svi", DAY_DATE, DAY_DATE, 0)
+    assert "s3cret" not in note and "postgresql://svi:***@db.local/svi" in note
+
+
+def test_a_day_with_calls_prints_no_note(imported: str, capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    assert main(["stats", "report", *DAY, "--by", "day", "--db", imported, "--format", "json"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_commands_read_the_checkout_file_the_demo_leaves(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A command typed in a new shell after the demo reads the demo's database."""
+    env_file = tmp_path / "var" / "svi-acd.env"
+    env_file.parent.mkdir()
+    env_file.write_text(f"SVI_ACD_DATA={tmp_path / 'var'}\n", encoding="utf-8")
+    for name in ("SVI_ACD_DB_URL", "SVI_ACD_DATA", "SVI_ACD_ENV"):
+        monkeypatch.setenv(name, "")  # recorded, so that what the file sets is undone after
+        monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+    assert main(["stats", "report", *DAY, "--by", "day", "--format", "json"]) == 0
+    assert str(tmp_path / "var") in capsys.readouterr().err

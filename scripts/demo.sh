@@ -6,9 +6,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/common.sh
 export SVI_ACD_DATA="${SVI_ACD_DATA:-$PWD/var}"
+# Commands typed later in a new shell, from this checkout, read this file (svi-acd finds it).
+export SVI_ACD_ENV="$PWD/var/svi-acd.env"
 cli=.venv/bin/svi-acd
 pid_file="$SVI_ACD_DATA/service.pid"
 log_file="$SVI_ACD_DATA/service.log"
+
+# The field of a JSON document (svi-acd … --json) given on stdin; empty when null.
+json_field() {
+  .venv/bin/python -c 'import json, sys; v = json.load(sys.stdin).get(sys.argv[1]); print("" if v is None else v)' "$1"
+}
 
 stop_service() {
   if [ -f "$pid_file" ] && kill -0 "$(cat "$pid_file")" 2>/dev/null; then
@@ -26,7 +33,9 @@ fi
 install_system_packages
 make_venv test
 install_web_assets
-mkdir -p "$SVI_ACD_DATA"
+mkdir -p "$SVI_ACD_DATA" var
+(umask 077; printf '# Écrit par scripts/demo.sh le %s : lu par les commandes svi-acd lancées depuis ce dépôt.\nSVI_ACD_DATA=%s\n' \
+  "$(date '+%F %T')" "$SVI_ACD_DATA" >"$SVI_ACD_ENV")
 
 say "Configuration livrée"
 $cli config check
@@ -52,27 +61,53 @@ for role in superviseur consultation admin; do
   printf '%-18s %s\n' "$login" "$password" >>"$accounts_file"
 done
 (umask 077; $cli user token demo.superviseur --name "démonstration" 2>/dev/null >"$token_file")
-token=$(cat "$token_file")
 echo "Identifiants : $accounts_file ; jeton d'API du superviseur : $token_file"
 
 say "Laboratoire Asterisk sur 127.0.0.1 (la première fois : construction du chroot, ~1 min)"
 $cli lab up
+# The lab's AMI credentials, for the commands typed later (svi-acd acd etat…).
+cat "$($cli lab status --json | json_field ami_credentials_file)" >>"$SVI_ACD_ENV"
 
-# Outside opening hours every call would hear the closed message: the demo service then starts
-# its clock at the next opening (DEMO_CLOCK=now keeps the real time).
+# The clock the service uses, and what callers will hear with it. Closed now (or closing within
+# 30 minutes), every call would hear the closed message: the service's clock then starts at
+# the next opening. DEMO_CLOCK=now keeps the real time; DEMO_CLOCK=2026-12-07T10:00 sets it.
+metro=0145678912
+now_json=$($cli route --caller $metro --json)
+start=""
+case "${DEMO_CLOCK:-}" in
+  now) ;;
+  "")
+    if [ "$(json_field open <<<"$now_json")" != "True" ]; then
+      start=$(json_field next_open <<<"$now_json")
+    else
+      until=$(json_field open_until <<<"$now_json")
+      if [ -n "$until" ] && [ $(( $(date -d "$until" +%s) - $(date +%s) )) -lt 1800 ]; then
+        start=$($cli route --caller $metro --at "$until" --json | json_field next_open)
+      fi
+    fi ;;
+  *) start=$DEMO_CLOCK ;;
+esac
 clock_args=()
-if [ "${DEMO_CLOCK:-}" != "now" ]; then
-  next=$($cli route --caller 0145678912 --json | .venv/bin/python -c \
-    'import json, sys; print(json.load(sys.stdin)["next_open"] or "")')
-  if [ -n "${DEMO_CLOCK:-}" ]; then next=$DEMO_CLOCK; fi
-  if [ -n "$next" ]; then
-    clock_args=(--clock "$next")
-    say "Centre de services fermé à cette heure : l'horloge du service démarre à $next"
-  fi
+if [ -n "$start" ]; then
+  clock_args=(--clock "$start")
+  at_json=$($cli route --caller $metro --at "$start" --json) || die "DEMO_CLOCK invalide : $start"
+  say "Horloge du service : décalée, elle part de $start (heure réelle : $(date '+%F %H:%M'))"
+else
+  at_json=$now_json
+  say "Horloge du service : l'heure réelle ($(date '+%F %H:%M'))"
+fi
+if [ "$(json_field open <<<"$at_json")" = "True" ]; then
+  echo "À cette heure, les appelants de métropole sont servis (menu, file d'attente) jusqu'à" \
+    "$(json_field open_until <<<"$at_json") ; ensuite ils entendront le message de fermeture."
+else
+  echo "À cette heure, le centre est fermé ($(json_field reason_text <<<"$at_json")) : les" \
+    "appelants entendront le message de fermeture et la prochaine ouverture" \
+    "($(json_field next_open <<<"$at_json"))."
 fi
 
-say "Service (FastAGI) en arrière-plan ; journal : $log_file"
+say "Service (FastAGI) en arrière-plan ; journal : $log_file (le précédent : $log_file.1)"
 stop_service
+[ -f "$log_file" ] && mv -f "$log_file" "$log_file.1"
 nohup $cli serve --lab "${clock_args[@]}" >"$log_file" 2>&1 &
 echo $! >"$pid_file"
 for _ in $(seq 1 120); do
@@ -84,8 +119,7 @@ grep -q "Service prêt" "$log_file" || die "le service ne démarre pas : voir $l
 
 say "Appel de démonstration : un appelant tape 1 (incident), un agent SIPp répond"
 $cli lab call --caller 0140000001 --digits 1 --wait 2 --hold 15 --talk 3
-queue_log=$($cli lab status --json | .venv/bin/python -c \
-  'import json, sys; print(json.load(sys.stdin)["queue_log"])')
+queue_log=$($cli lab status --json | json_field queue_log)
 echo "Dernières lignes du journal des files d'attente ($queue_log) :"
 tail -n 8 "$queue_log"
 
@@ -102,13 +136,15 @@ cat <<TEXT
 Le service et le laboratoire tournent (127.0.0.1 uniquement).
   Appeler vous-même : un softphone SIP sur cette machine, compte sans authentification,
     serveur 127.0.0.1:5060, composer 3000 (le numéro unique) — ou :
-    $cli lab call --digits 3 --wait 2 --hold 20     # suivi d'un ticket : tapez 3
+    $cli lab call --digits "320261234#" --hold 20   # suivi du ticket 20261234 : 3, puis le numéro
     $cli lab call --caller "0696 20 12 34"           # un appel de Martinique
   Voir ce qu'entend Asterisk : $cli lab cli 'queue show'
   Statistiques : $cli stats report --from $(date +%F) --to $(date +%F) --by hour --format json
   Pages web : http://127.0.0.1:8080/ (identifiants dans $accounts_file)
   API (jeton du superviseur dans $token_file) :
-    curl -H "Authorization: Bearer $token" http://127.0.0.1:8080/api/etat
-    curl -H "Authorization: Bearer $token" http://127.0.0.1:8080/api/crise/messages
+    curl -H "Authorization: Bearer \$(cat $token_file)" http://127.0.0.1:8080/api/etat
+    curl -H "Authorization: Bearer \$(cat $token_file)" http://127.0.0.1:8080/api/crise/messages
+  File d'attente et agents : $cli acd etat
+  Ces commandes, tapées depuis ce dépôt, retrouvent la base et l'AMI de la démo ($SVI_ACD_ENV).
   Tout arrêter : bash scripts/demo.sh stop
 TEXT

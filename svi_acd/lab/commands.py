@@ -126,6 +126,7 @@ def status_command(args: argparse.Namespace) -> int:
     if args.json:
         data = {"running": state is not None, **(asdict(state) if state else {})}
         data["queue_log"] = str(lab.queue_log)
+        data["ami_credentials_file"] = str(lab.ami_env_file)
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return 0
     if state is None:

@@ -7,6 +7,7 @@ SYSTEM_PACKAGES=(
   "python3:python3"
   "pip3:python3-pip"
   "git:git"
+  "curl:curl"
   "initdb:postgresql"
   "espeak-ng:espeak-ng"
   "ffmpeg:ffmpeg"

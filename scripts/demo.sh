@@ -6,8 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/common.sh
 export SVI_ACD_DATA="${SVI_ACD_DATA:-$PWD/var}"
-# Commands typed later in a new shell, from this checkout, read this file (svi-acd finds it).
-export SVI_ACD_ENV="$PWD/var/svi-acd.env"
+# Commands typed later in a new shell read this file: svi-acd finds var/svi-acd.env in the
+# folder it runs from or a parent (the checkout, with the default data folder).
+export SVI_ACD_ENV="$SVI_ACD_DATA/svi-acd.env"
 cli=.venv/bin/svi-acd
 pid_file="$SVI_ACD_DATA/service.pid"
 log_file="$SVI_ACD_DATA/service.log"
@@ -33,9 +34,17 @@ fi
 install_system_packages
 make_venv test
 install_web_assets
-mkdir -p "$SVI_ACD_DATA" var
-(umask 077; printf '# Écrit par scripts/demo.sh le %s : lu par les commandes svi-acd lancées depuis ce dépôt.\nSVI_ACD_DATA=%s\n' \
-  "$(date '+%F %T')" "$SVI_ACD_DATA" >"$SVI_ACD_ENV")
+mkdir -p "$SVI_ACD_DATA"
+rm -f "$SVI_ACD_ENV"  # a file left by an earlier run keeps its mode when truncated
+(
+  umask 077  # before the file is opened: it will hold the lab's AMI secret
+  {
+    printf '# Écrit par scripts/demo.sh le %s : lu par les commandes svi-acd lancées depuis ce dépôt.\n' \
+      "$(date '+%F %T')"
+    printf 'SVI_ACD_DATA=%s\n' "$SVI_ACD_DATA"
+    if [ -n "${SVI_ACD_LAB_RUN:-}" ]; then printf 'SVI_ACD_LAB_RUN=%s\n' "$SVI_ACD_LAB_RUN"; fi
+  } >"$SVI_ACD_ENV"
+)
 
 say "Configuration livrée"
 $cli config check
@@ -145,6 +154,7 @@ Le service et le laboratoire tournent (127.0.0.1 uniquement).
     curl -H "Authorization: Bearer \$(cat $token_file)" http://127.0.0.1:8080/api/etat
     curl -H "Authorization: Bearer \$(cat $token_file)" http://127.0.0.1:8080/api/crise/messages
   File d'attente et agents : $cli acd etat
-  Ces commandes, tapées depuis ce dépôt, retrouvent la base et l'AMI de la démo ($SVI_ACD_ENV).
+  Ces commandes, tapées depuis ce dépôt, retrouvent la base et l'AMI de la démo ($SVI_ACD_ENV ;
+  ailleurs : export SVI_ACD_ENV=$SVI_ACD_ENV).
   Tout arrêter : bash scripts/demo.sh stop
 TEXT

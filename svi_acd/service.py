@@ -112,7 +112,7 @@ class RunningService:
         """The queue priority a caller's number is entitled to today (VIP/P0 directory)."""
         today = self.flow.clock().date()
         status = self.directory.lookup(identify(number).e164, today)
-        return self.settings.vip.queue_priority if status.priority else 0
+        return self.settings.vip.priority_for(status.priority is not None)
 
     async def _refresh_forever(self) -> None:
         while True:

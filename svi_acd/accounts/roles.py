@@ -1,4 +1,4 @@
-"""Roles and what each may do: the one table the web layer checks permissions against."""
+"""Permissions, roles and what each may do: the one table every route is checked against."""
 
 from __future__ import annotations
 
@@ -6,7 +6,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, get_args
 
-from svi_acd.web.security import ALL_PERMISSIONS, Permission
+# What a route may require; each role below is a set of these.
+Permission = Literal[
+    "crise:lecture",  # crisis messages, journal, surge alert
+    "crise:ecriture",  # create, change, activate, remove crisis messages
+    "supervision:lecture",  # wallboard, agents, queues, service state
+    "supervision:ecriture",  # agents (login, pause), overflow switches, caller priority
+    "statistiques:lecture",  # reports, exports
+    "annuaire:lecture",  # VIP directory
+    "annuaire:ecriture",  # VIP import and edits
+    "comptes:gestion",  # user accounts
+    "configuration:lecture",  # configuration view
+]
+ALL_PERMISSIONS: frozenset[Permission] = frozenset(get_args(Permission))
 
 Role = Literal["consultation", "superviseur", "admin"]
 ROLES: tuple[Role, ...] = get_args(Role)

@@ -54,6 +54,7 @@ from svi_acd.asterisk.contract import (
 from svi_acd.asterisk.frames import AmiMessage
 from svi_acd.asterisk.link import AmiError
 from svi_acd.asterisk.queue_log import queue_log_data
+from svi_acd.audit import SYSTEM_ACTOR
 from svi_acd.config.model import Settings
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,6 @@ log = logging.getLogger(__name__)
 TICK_S = 1.0
 CALLBACK_NUMBER = re.compile(r"\+?[0-9]{3,20}")
 AUTO_PAUSE_REASON = "absence"
-SYSTEM_ACTOR = "système"
 PAUSE_REASON = re.compile(r"[\w .'’-]{1,40}")
 
 

@@ -5,3 +5,5 @@ the ACD's supervisor actions), one append-only row per change.
 writes a row and reads them back filtered, ``background`` writes without making a caller wait
 (the ACD journals from synchronous code).
 """
+
+SYSTEM_ACTOR = "système"  # who acts when no person does (automatic pause, scheduled forgetting)

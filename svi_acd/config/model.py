@@ -154,6 +154,10 @@ class VipSettings(_Section):
     skip_menu: bool = Field(True, alias="passer_menu")
     queue_priority: int = Field(10, alias="priorite_file", ge=1)
 
+    def priority_for(self, listed: bool) -> int:
+        """The queue priority of a caller: VIP or P0 today, the configured one; else 0."""
+        return self.queue_priority if listed else 0
+
 
 class StatisticsSettings(_Section):
     short_abandon_s: int = Field(5, alias="seuil_abandon_court_s", ge=0)

@@ -327,7 +327,7 @@ class _Walk:
 
     async def enqueue(self, node: QueueNode) -> None:
         vip = bool(self.decision and self.decision.priority)
-        priority = self.settings.vip.queue_priority if vip else 0
+        priority = self.settings.vip.priority_for(vip)
         queue: str | None = node.queue
         branch = node.branch or self.result.variables.get(BRANCH_VARIABLE)
         if branch:

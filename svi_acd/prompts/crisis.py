@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from svi_acd.audit import SYSTEM_ACTOR
 from svi_acd.config.flow import QueueNode, SetVariableNode
 from svi_acd.config.model import TERRITORY_CODES, Settings
 from svi_acd.live.state import LiveState
@@ -38,7 +39,6 @@ from svi_acd.prompts.crisis_audio import (
 from svi_acd.prompts.crisis_errors import CrisisError
 from svi_acd.prompts.crisis_files import CrisisSoundFiles
 from svi_acd.prompts.crisis_store import (
-    SYSTEM_ACTOR,
     JournalEntry,
     JournalFilter,
     MessageContent,

@@ -22,7 +22,6 @@ from svi_acd.prompts.crisis_errors import CrisisError
 from svi_acd.prompts.crisis_tables import CrisisEventRow, CrisisMessageRow
 from svi_acd.routing.crisis import CrisisMessage, CrisisSnapshot, Mode, Scope
 
-SYSTEM_ACTOR = "système"
 ACTIONS = ("creation", "modification", "activation", "desactivation")
 JOURNAL_MAX_ROWS = 1000
 

@@ -30,6 +30,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from svi_acd.asterisk.contract import CALLBACK_SUFFIX as PLACEHOLDER_SUFFIX
+from svi_acd.asterisk.contract import SERVICE_EVENTS
+
 # Index (in data1, data2, …) of the numeric fields each event carries: (wait, talk).
 NUMBERS: dict[str, tuple[int | None, int | None]] = {
     "CONNECT": (0, None),
@@ -47,19 +50,6 @@ NUMBERS: dict[str, tuple[int | None, int | None]] = {
 }
 
 QUEUE_EVENTS = frozenset(NUMBERS) | {"ENTERQUEUE", "JOINEMPTY", "FULL", "JOINUNAVAIL"}
-SERVICE_EVENTS = frozenset(
-    {
-        "SVI_CALL",
-        "SVI_BRANCH",
-        "SVI_CLOSED",
-        "SVI_TERRITORY_CLOSED",
-        "SVI_DETERRED",
-        "SVI_OVERFLOW",
-        "SVI_CALLBACK",
-        "SVI_VIP",
-        "SVI_TICKET",
-    }
-)
 CALL_EVENTS = QUEUE_EVENTS | SERVICE_EVENTS
 # QUEUESTART: Asterisk (re)started its queues; members come back unpaused (the generated
 # queues.conf has persistentmembers = no), so it ends every open pause.
@@ -68,7 +58,7 @@ NAME_LENGTH = 80  # agent, queue and pause reason, as stored
 NO_CALL = frozenset({"", "NONE", "REALTIME"})
 # A callback's placeholder (``acd.desk``) waits under the caller's uniqueid plus this suffix
 # (the ";2" half of a Local channel): its wait and its answer belong to the caller's call.
-CALLBACK_SUFFIX = "-rappel;2"
+CALLBACK_SUFFIX = PLACEHOLDER_SUFFIX + ";2"  # the half of the Local channel in the queue
 
 
 class MalformedLine(ValueError):

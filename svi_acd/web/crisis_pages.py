@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from svi_acd.accounts.roles import Permission
 from svi_acd.config.model import Settings
 from svi_acd.prompts.crisis import (
     METROPOLE,
@@ -51,7 +52,7 @@ from svi_acd.web.crisis_api import (
 from svi_acd.web.keys import CRISIS, SETTINGS
 from svi_acd.web.pages import render
 from svi_acd.web.schemas import RequestError, json_response, validated
-from svi_acd.web.security import ACCOUNT, Permission, acting_user, requires
+from svi_acd.web.security import ACCOUNT, acting_user, requires
 
 routes = web.RouteTableDef()
 

@@ -22,6 +22,7 @@ from typing import Any, Literal, get_args
 from aiohttp import web
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from svi_acd.accounts.roles import Permission
 from svi_acd.audit.store import ACTIONS as AUDIT_ACTIONS
 from svi_acd.audit.store import DOMAINS as AUDIT_DOMAINS
 from svi_acd.audit.store import AuditEntry, AuditFilter, read_audit
@@ -30,7 +31,7 @@ from svi_acd.prompts.crisis_store import ACTIONS as CRISIS_ACTIONS
 from svi_acd.prompts.crisis_store import JOURNAL_MAX_ROWS, JournalEntry, JournalFilter
 from svi_acd.web.keys import CRISIS, ENGINE
 from svi_acd.web.schemas import RequestError, json_response, query
-from svi_acd.web.security import ACCOUNT, Permission, requires
+from svi_acd.web.security import ACCOUNT, requires
 
 routes = web.RouteTableDef()
 

@@ -19,8 +19,9 @@ import jinja2
 from aiohttp import web
 from pydantic import ValidationError
 
+from svi_acd.accounts.roles import Permission
 from svi_acd.web.schemas import french_errors
-from svi_acd.web.security import ACCOUNT, SESSION, Permission
+from svi_acd.web.security import ACCOUNT, SESSION
 
 TEMPLATES = Path(__file__).parent / "templates"
 CSRF_FIELD = "csrf_token"

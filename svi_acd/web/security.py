@@ -11,28 +11,16 @@ description); the middleware reads it from the matched route and refuses every o
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Literal, TypeVar, get_args
+from typing import TYPE_CHECKING, TypeVar
 
 from aiohttp import web
 
-from svi_acd.prompts.crisis_store import SYSTEM_ACTOR
+from svi_acd.accounts.roles import Account, Permission
+from svi_acd.audit import SYSTEM_ACTOR
 
 if TYPE_CHECKING:
-    from svi_acd.accounts.roles import Account
     from svi_acd.accounts.sessions import WebSession
 
-Permission = Literal[
-    "crise:lecture",  # crisis messages, journal, surge alert
-    "crise:ecriture",  # create, change, activate, remove crisis messages
-    "supervision:lecture",  # wallboard, agents, queues, service state
-    "supervision:ecriture",  # agents (login, pause), overflow switches, caller priority
-    "statistiques:lecture",  # reports, exports
-    "annuaire:lecture",  # VIP directory
-    "annuaire:ecriture",  # VIP import and edits
-    "comptes:gestion",  # user accounts
-    "configuration:lecture",  # configuration view
-]
-ALL_PERMISSIONS: frozenset[Permission] = frozenset(get_args(Permission))
 ACTING_USER = web.RequestKey("acting_user", str)
 # Set by the authentication middleware: the logged-in account, and its browser session
 # (None when the request carries an API token instead of a session cookie).

@@ -20,14 +20,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from lab.runner import Lab
+from lab.sipp import Call, CallerScript, run_callers
 from svi_acd.asterisk.ami import AmiConnection, AmiCredentials, AmiOptions
 from svi_acd.asterisk.contract import ASYNC_AGI_URL
 from svi_acd.config.loader import load_settings
 from svi_acd.ivr.agi import AgiSession
 from svi_acd.ivr.asyncagi import EVENT_CLASSES, EVENT_NAMES, AsyncAgiRuntime
 from svi_acd.ivr.fastagi import FastAgiServer
-from svi_acd.lab.runner import Lab
-from svi_acd.lab.sipp import Call, CallerScript, run_callers
 
 
 def free_port(kind: int = socket.SOCK_STREAM) -> int:

@@ -34,13 +34,13 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from lab.queue_log import read_queue_log
+from lab.runner import Lab, LabState
+from lab.sipp import Call, CallerScript, agents_answering, run_callers
 from svi_acd.asterisk.contract import CALLER_CONTEXT
 from svi_acd.asterisk.link import SECRET_ENV, USER_ENV
 from svi_acd.config.loader import load_settings
 from svi_acd.config.model import Settings
-from svi_acd.lab.queue_log import read_queue_log
-from svi_acd.lab.runner import Lab, LabState
-from svi_acd.lab.sipp import Call, CallerScript, agents_answering, run_callers
 
 
 def free_port() -> int:

@@ -38,12 +38,12 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from lab.runner import Lab
+from lab.sipp import Call, CallerScript, run_callers
 from svi_acd.clock import shifted_clock
 from svi_acd.config.loader import load_settings
 from svi_acd.config.model import Settings
 from svi_acd.ivr.engine import CrisisPlayback
-from svi_acd.lab.runner import Lab
-from svi_acd.lab.sipp import Call, CallerScript, run_callers
 from svi_acd.service import ServiceOptions, start_service
 from tests.servers import free_port, redis_server
 

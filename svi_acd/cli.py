@@ -8,8 +8,10 @@ is a function ``(args) -> int`` (the exit code). Exit codes: 0 success, 1 operat
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Callable, Sequence
+from importlib.metadata import entry_points
 
 from svi_acd.config.environment import load_env_file
 from svi_acd.config.loader import ConfigError
@@ -26,9 +28,13 @@ COMMAND_MODULES: tuple[str, ...] = (
     "svi_acd.prompts.commands",
     "svi_acd.accounts.commands",
     "svi_acd.serve",
-    "svi_acd.lab.commands",
     "svi_acd.acd.commands",
 )
+
+
+# Sub-commands from outside the product (the lab's `svi-acd lab …`): entry points of this
+# group, so that the product never imports them. A plugin that cannot load is left out.
+PLUGIN_GROUP = "svi_acd.commands"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,10 +43,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Numéro unique du centre de services : SVI, ACD et statistiques.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMANDE", required=True)
-    import importlib
-
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
+    for plugin in entry_points(group=PLUGIN_GROUP):
+        try:
+            register = plugin.load()
+        except ImportError:
+            continue
+        register(subparsers)
     return parser
 
 

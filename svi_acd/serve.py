@@ -8,17 +8,46 @@ import contextlib
 import os
 import signal
 import sys
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from svi_acd import logs
+from svi_acd.asterisk.link import AmiCredentials
 from svi_acd.cli_options import add_config_option, add_db_option, database_url, settings_from
 from svi_acd.clock import shifted_clock, system_clock
-from svi_acd.lab.runner import Lab
+from svi_acd.config.environment import read_env_file
 from svi_acd.prompts.catalog import SoundFolder
 from svi_acd.routing.commands import parse_instant
 from svi_acd.service import ServiceError, ServiceOptions, start_service
 
 ASYNCAGI_READY_S = 10.0
+# What a running lab publishes for a service (``svi-acd lab up`` writes it, ``down`` removes
+# it): the product knows the lab by this file only.
+LAB_SERVICE_FILE = "service.env"
+
+
+def lab_service_file() -> Path:
+    """The lab's ``service.env``, in its run folder ($SVI_ACD_LAB_RUN, else the cache's)."""
+    run = os.environ.get("SVI_ACD_LAB_RUN")
+    cache = os.environ.get("SVI_ACD_LAB_CACHE")
+    folder = Path(run) if run else (Path(cache) if cache else Path.home() / ".cache" / "svi-acd")
+    return folder / LAB_SERVICE_FILE if run else folder / "lab-run" / LAB_SERVICE_FILE
+
+
+def serve_the_lab(options: ServiceOptions) -> str | None:
+    """Point ``options`` at the running lab; an error message when there is none."""
+    path = lab_service_file()
+    try:
+        lab = read_env_file(path)
+        sounds, asterisk_sounds = lab["SVI_ACD_SOUNDS_DIR"], lab["SVI_ACD_ASTERISK_SOUNDS_DIR"]
+        queue_log = lab["SVI_ACD_QUEUE_LOG"]
+    except (OSError, KeyError):
+        return f"le lab ne tourne pas ({path} absent) ; lancez d'abord « svi-acd lab up »."
+    options.sound_folder = SoundFolder(Path(sounds), asterisk_sounds)
+    options.queue_log = queue_log
+    # Credentials set in the environment win, as for any service.
+    options.ami_credentials = AmiCredentials.from_env() or AmiCredentials.from_env(lab)
+    return None
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -59,19 +88,9 @@ def serve_command(args: argparse.Namespace) -> int:
     options = ServiceOptions(
         database_url(args, settings), clock=clock, agi_port=args.agi_port, web_port=args.web_port
     )
-    if args.lab:
-        lab = Lab(settings)
-        if lab.status() is None:
-            print(
-                "Erreur : le lab ne tourne pas ; lancez d'abord « svi-acd lab up ».",
-                file=sys.stderr,
-            )
-            return 1
-        options.sound_folder = SoundFolder(lab.sounds_dir, lab.paths.sounds)
-        options.queue_log = str(lab.queue_log)
-        user, secret = lab.ami_credentials()
-        os.environ.setdefault("SVI_ACD_AMI_USER", user)
-        os.environ.setdefault("SVI_ACD_AMI_SECRET", secret)
+    if args.lab and (problem := serve_the_lab(options)):
+        print(f"Erreur : {problem}", file=sys.stderr)
+        return 1
 
     async def run() -> int:
         try:

@@ -12,12 +12,12 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from lab.queue_log import QueueLogEntry, read_queue_log, wait_for_queue_log
+from lab.runner import Lab, LabState
 from svi_acd.acd.board import AcdSnapshot
 from svi_acd.acd.desk import Desk
 from svi_acd.config.model import OverflowRule, Settings
 from svi_acd.directory.store import replace_directory
-from svi_acd.lab.queue_log import QueueLogEntry, read_queue_log, wait_for_queue_log
-from svi_acd.lab.runner import Lab, LabState
 from svi_acd.routing.directory import DirectoryEntry
 from svi_acd.service import RunningService, ServiceOptions
 from tests.e2e.calls import SettableClock

@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from lab.queue_log import QueueLogEntry, wait_for_queue_log
+from lab.runner import Lab, LabState
+from lab.sipp import Call, CallerScript, SippResult, run_callers
 from svi_acd.config.model import Settings
-from svi_acd.lab.queue_log import QueueLogEntry, wait_for_queue_log
-from svi_acd.lab.runner import Lab, LabState
-from svi_acd.lab.sipp import Call, CallerScript, SippResult, run_callers
 from svi_acd.service import CallRecord, RunningService
 
 PARIS = ZoneInfo("Europe/Paris")

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from lab.runner import Lab, LabState
+from lab.sipp import SippProcess, agents_answering
 from svi_acd.config.model import OverflowRule, Settings
-from svi_acd.lab.runner import Lab, LabState
-from svi_acd.lab.sipp import SippProcess, agents_answering
 from tests.e2e.calls import OPEN, SHORT_TEXTS, SettableClock
 
 AGENT_COUNT = 2

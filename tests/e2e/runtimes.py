@@ -11,10 +11,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Literal
 
+from lab.runner import Lab, LabState
 from svi_acd.asterisk.ami import AmiCredentials
 from svi_acd.asterisk.contract import ASYNC_AGI_URL, HEARTBEAT_VARIABLE, LEASE_VARIABLE
 from svi_acd.config.model import Endpoint, Settings
-from svi_acd.lab.runner import Lab, LabState
 from svi_acd.service import RunningService, ServiceOptions, start_service
 
 Runtime = Literal["fastagi", "asyncagi"]

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from lab.queue_log import read_queue_log, wait_for_queue_log
+from lab.runner import Lab, LabState
+from lab.sipp import SippProcess, agents_answering
 from svi_acd.config.model import Settings
-from svi_acd.lab.queue_log import read_queue_log, wait_for_queue_log
-from svi_acd.lab.runner import Lab, LabState
-from svi_acd.lab.sipp import SippProcess, agents_answering
 from tests.e2e.acd import (
     ACTOR,
     SATURE,

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from lab.runner import Lab, LabState
 from svi_acd.asterisk.ami import (
     AmiConnection,
     AmiCredentials,
@@ -17,7 +18,6 @@ from svi_acd.asterisk.ami import (
 )
 from svi_acd.asterisk.frames import AmiMessage
 from svi_acd.config.model import Settings
-from svi_acd.lab.runner import Lab, LabState
 from tests.e2e.conftest import free_tcp_port, free_udp_block, free_udp_port
 from tests.e2e.runtimes import lab_ami_credentials
 

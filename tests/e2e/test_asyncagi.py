@@ -20,12 +20,12 @@ from pathlib import Path
 
 import pytest
 
+from lab.queue_log import QueueLogEntry, read_queue_log, wait_for_queue_log
+from lab.runner import Lab, LabState
+from lab.sipp import SippProcess
+from svi_acd.asterisk.confgen.dialplan import ASYNC_LEASE_S, flow_guard_s
 from svi_acd.asterisk.contract import HEARTBEAT_VARIABLE
 from svi_acd.config.model import Endpoint, Settings
-from svi_acd.lab.dialplan import ASYNC_LEASE_S, flow_guard_s
-from svi_acd.lab.queue_log import QueueLogEntry, read_queue_log, wait_for_queue_log
-from svi_acd.lab.runner import Lab, LabState
-from svi_acd.lab.sipp import SippProcess
 from svi_acd.service import ServiceOptions
 from tests.e2e.calls import OPEN, SettableClock, events, place_call, serve_process, wait_ready
 from tests.e2e.runtimes import (

@@ -18,11 +18,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lab.queue_log import read_queue_log
+from lab.runner import Lab, LabState
+from lab.sipp import SippProcess
 from svi_acd.config.model import Settings
 from svi_acd.directory.store import replace_directory
-from svi_acd.lab.queue_log import read_queue_log
-from svi_acd.lab.runner import Lab, LabState
-from svi_acd.lab.sipp import SippProcess
 from svi_acd.routing.directory import DirectoryEntry
 from svi_acd.service import RunningService, ServiceOptions
 from svi_acd.stats.tables import StatsCall

@@ -14,9 +14,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from lab.runner import Lab, LabState
+from lab.sipp import SippProcess
 from svi_acd.config.model import Settings
-from svi_acd.lab.runner import Lab, LabState
-from svi_acd.lab.sipp import SippProcess
 from svi_acd.service import CallRecord, RunningService, ServiceOptions, start_service
 from tests.accounts.helpers import account_with_token, bearer
 from tests.e2e.calls import (

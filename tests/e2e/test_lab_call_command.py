@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from lab.commands import caller_numbers
+from lab.queue_log import read_queue_log
+from lab.runner import Lab, LabState
+from lab.sipp import SippProcess
 from svi_acd.cli import main
 from svi_acd.config.model import Settings
-from svi_acd.lab.commands import caller_numbers
-from svi_acd.lab.queue_log import read_queue_log
-from svi_acd.lab.runner import Lab, LabState
-from svi_acd.lab.sipp import SippProcess
 from tests.e2e.acd import acd_service, with_acd
 from tests.e2e.calls import SettableClock
 

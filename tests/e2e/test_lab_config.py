@@ -7,15 +7,15 @@ from dataclasses import replace
 
 import pytest
 
+from lab.commands import caller_numbers, describe_call
+from lab.queue_log import call_ids_for_caller, caller_reached, parse_line
+from lab.system import LabError, _main_archive_uris
+from svi_acd.asterisk.confgen.files import AsteriskOptions, AsteriskPaths, generate
 from svi_acd.config.model import Settings
-from svi_acd.lab.asterisk_conf import AsteriskPaths, LabOptions, generate
-from svi_acd.lab.commands import caller_numbers, describe_call
-from svi_acd.lab.queue_log import call_ids_for_caller, caller_reached, parse_line
-from svi_acd.lab.system import LabError, _main_archive_uris
 
 
-def options(**changes: object) -> LabOptions:
-    base = LabOptions(paths=AsteriskPaths("/srv/lab"), ami_user="svi", ami_secret="s3cret")
+def options(**changes: object) -> AsteriskOptions:
+    base = AsteriskOptions(paths=AsteriskPaths("/srv/lab"), ami_user="svi", ami_secret="s3cret")
     return replace(base, **changes)  # type: ignore[arg-type]
 
 

@@ -8,10 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from lab.runner import Lab, LabState
+from lab.system import LabError
 from svi_acd.cli import main
+from svi_acd.config.environment import read_env_file
 from svi_acd.config.model import Settings
-from svi_acd.lab.runner import Lab, LabState
-from svi_acd.lab.system import LabError
+from svi_acd.serve import serve_the_lab
+from svi_acd.service import ServiceOptions
 from tests.e2e.conftest import free_tcp_port, free_udp_block, free_udp_port
 
 pytestmark = pytest.mark.e2e
@@ -32,6 +35,35 @@ def test_status_command_reports_the_running_lab(
     assert status["running"] is True and status["pid"] == lab_state.pid
     assert main(["lab", "--run-dir", str(lab.run_dir), "status"]) == 0
     assert f"pid {lab_state.pid}" in capsys.readouterr().out
+
+
+def test_a_running_lab_publishes_what_a_service_needs_and_serve_lab_reads_it(
+    lab: Lab, lab_state: LabState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    published = read_env_file(lab.service_file)
+    assert lab.service_file.stat().st_mode & 0o077 == 0  # it holds the AMI secret
+    assert published["SVI_ACD_QUEUE_LOG"] == str(lab.queue_log)
+    assert published["SVI_ACD_ASTERISK_SOUNDS_DIR"] == lab.paths.sounds
+    monkeypatch.setenv("SVI_ACD_LAB_RUN", str(lab.run_dir))
+    for name in ("SVI_ACD_AMI_USER", "SVI_ACD_AMI_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    options = ServiceOptions("sqlite://")
+    assert serve_the_lab(options) is None
+    assert options.queue_log == str(lab.queue_log)
+    assert options.sound_folder is not None
+    assert options.sound_folder.host_dir == lab.sounds_dir
+    assert options.ami_credentials is not None
+    assert (options.ami_credentials.username, options.ami_credentials.secret) == tuple(
+        lab.ami_credentials()
+    )
+
+
+def test_serve_lab_without_a_running_lab_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SVI_ACD_LAB_RUN", str(tmp_path))
+    problem = serve_the_lab(ServiceOptions("sqlite://"))
+    assert problem is not None and "svi-acd lab up" in problem
 
 
 def test_a_second_lab_on_taken_ports_is_refused_in_french(
@@ -57,6 +89,7 @@ def test_down_stops_asterisk_by_pid_and_is_idempotent(
         assert second.stop() is True
     assert not Path(f"/proc/{state.pid}").exists() or _is_zombie(state.pid)
     assert second.stop() is False and second.status() is None
+    assert not second.service_file.exists()  # a stopped lab publishes nothing
 
 
 def _is_zombie(pid: int) -> bool:

@@ -27,10 +27,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
+from lab.runner import Lab, LabState
+from lab.sipp import SippResult, agents_answering
 from svi_acd.acd.desk import Desk
 from svi_acd.config.model import Settings
-from svi_acd.lab.runner import Lab, LabState
-from svi_acd.lab.sipp import SippResult, agents_answering
 from svi_acd.prompts.crisis_store import StoredMessage
 from svi_acd.service import CallRecord, RunningService, ServiceOptions
 from svi_acd.web.supervision import WALLBOARD

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from lab.runner import Lab, LabState
+from lab.sipp import agents_answering
 from svi_acd.config.model import Settings
-from svi_acd.lab.runner import Lab, LabState
-from svi_acd.lab.sipp import agents_answering
 from tests.e2e.acd import ACTOR, SATURE, acd_service, entered, logged, pause_all, rule, with_acd
 from tests.e2e.calls import OPEN, PARIS, SettableClock, place_call
 

@@ -11,16 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from svi_acd.lab.dialplan import flow_guard_s
-from svi_acd.lab.queue_log import (
+from lab.queue_log import (
     QueueLogEntry,
     call_ids_for_caller,
     caller_reached,
     events_for_call,
     wait_for_queue_log,
 )
-from svi_acd.lab.runner import Lab, LabState
-from svi_acd.lab.sipp import Call, CallerScript, SippProcess, SippResult, run_callers
+from lab.runner import Lab, LabState
+from lab.sipp import Call, CallerScript, SippProcess, SippResult, run_callers
+from svi_acd.asterisk.confgen.dialplan import flow_guard_s
 from tests.e2e.fake_agi import (
     crash_after_answer,
     fake_agi,

@@ -11,10 +11,10 @@ from urllib.parse import quote
 import pytest
 
 from svi_acd.asterisk.ami import AmiConnection, AmiCredentials, AmiOptions
+from svi_acd.asterisk.confgen.files import AsteriskOptions, AsteriskPaths, generate
 from svi_acd.config.model import Settings
 from svi_acd.ivr.agi import AgiSession
 from svi_acd.ivr.asyncagi import EVENT_CLASSES, EVENT_NAMES, AsyncAgiRuntime
-from svi_acd.lab.asterisk_conf import AsteriskPaths, LabOptions, generate
 from tests.unit.fake_ami import FakeAmi, frame
 
 CHANNEL = "PJSIP/appelants-00000001"
@@ -308,7 +308,7 @@ async def test_stop_turns_the_heartbeat_off_and_hands_driven_calls_back(
 # -- the dialplan's side of the contract -------------------------------------------------------
 def lab_files(settings: Settings, runtime: str) -> dict[str, str]:
     service = settings.service.model_copy(update={"agi_runtime": runtime})
-    options = LabOptions(paths=AsteriskPaths("/srv/lab"), ami_user="svi", ami_secret="s3cret")
+    options = AsteriskOptions(paths=AsteriskPaths("/srv/lab"), ami_user="svi", ami_secret="s3cret")
     return generate(settings.model_copy(update={"service": service}), options)
 
 

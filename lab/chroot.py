@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from svi_acd.lab.system import (
+from lab.system import (
     LabError,
     check_free_space,
     debian_mirror,

@@ -1,7 +1,9 @@
 """Start and stop the lab's Asterisk (chrooted, on 127.0.0.1) and remember it by PID.
 
 The run folder (``$SVI_ACD_LAB_RUN``, else ``~/.cache/svi-acd/lab-run``) holds ``state.json``
-(PID and ports), ``ami.env`` (AMI credentials for the service) and ``asterisk.out``. Asterisk's
+(PID and ports), ``ami.env`` (AMI credentials for the service), ``asterisk.out`` and, while
+the lab runs, ``service.env``: what a service needs to serve it (``svi-acd serve --lab`` reads
+that file; the product knows the lab by this file only, never by its code). Asterisk's
 own files live inside the chroot, under a folder named after the run folder, so several labs
 (a developer's and a test run's) can share one chroot; ``<run>/asterisk`` links to it.
 """
@@ -21,17 +23,18 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from lab.chroot import AsteriskChroot, Progress, cache_dir, ensure_chroot
+from lab.system import LabError, ensure_programs, last_line, require_root
+from svi_acd.asterisk.confgen.dialplan import DialplanOptions
+from svi_acd.asterisk.confgen.files import AsteriskOptions, AsteriskPaths, generate, write_config
 from svi_acd.config.model import Settings
-from svi_acd.lab.asterisk_conf import AsteriskPaths, LabOptions, generate, write_config
-from svi_acd.lab.chroot import AsteriskChroot, Progress, cache_dir, ensure_chroot
-from svi_acd.lab.dialplan import DialplanOptions
-from svi_acd.lab.system import LabError, ensure_programs, last_line, require_root
 
 LABS_DIR = "/srv/svi-acd-lab"  # inside the chroot: one folder per run folder
 OWNER_FILE = "run-dir.txt"  # in each lab folder: the run folder it belongs to
 BOOT_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
 DEFAULT_AMI_USER = "svi-acd"
+SERVICE_FILE = "service.env"  # read by `svi-acd serve --lab` (svi_acd.serve)
 
 
 def default_run_dir() -> Path:
@@ -165,6 +168,10 @@ class Lab:
         return self.run_dir / "ami.env"
 
     @property
+    def service_file(self) -> Path:
+        return self.run_dir / SERVICE_FILE
+
+    @property
     def output_file(self) -> Path:
         return self.run_dir / "asterisk.out"
 
@@ -216,9 +223,9 @@ class Lab:
         user, secret = values.get("SVI_ACD_AMI_USER"), values.get("SVI_ACD_AMI_SECRET")
         return (user, secret) if user and secret else None
 
-    def options(self) -> LabOptions:
+    def options(self) -> AsteriskOptions:
         user, secret = self.ami_credentials()
-        return LabOptions(
+        return AsteriskOptions(
             paths=self.paths, ami_user=user, ami_secret=secret, sip_port=self.sip_port,
             ami_port=self.ami_port, agi_port=self.agi_port, agent_count=self.agent_count,
             agent_base_port=self.agent_base_port, static_members=self.static_members,
@@ -233,6 +240,7 @@ class Lab:
             return None
         if not _alive(state.pid, state.asterisk_conf):
             self.state_file.unlink(missing_ok=True)
+            self.service_file.unlink(missing_ok=True)
             return None
         return state
 
@@ -240,6 +248,7 @@ class Lab:
         """Start the lab; returns (state, True) or (state, False) if it was already running."""
         running = self.status()
         if running:
+            self._publish_for_service()
             return running, False
         require_root("démarrage du lab")
         ensure_programs([("sipp", "sip-tester")])
@@ -248,10 +257,26 @@ class Lab:
         self._check_ports(options)
         self._write_files(chroot, options)
         state = self._launch(chroot, options)
+        self._publish_for_service()
         progress(f"Asterisk prêt en {state.boot_seconds} s (pid {state.pid}).")
         return state, True
 
-    def _check_ports(self, options: LabOptions) -> None:
+    def _publish_for_service(self) -> None:
+        """``service.env``: the AMI credentials, prompt folders and queue_log of this lab."""
+        user, secret = self.ami_credentials()
+        lines = [
+            f"SVI_ACD_AMI_USER={user}",
+            f"SVI_ACD_AMI_SECRET={secret}",
+            f"SVI_ACD_SOUNDS_DIR={self.sounds_dir}",
+            f"SVI_ACD_ASTERISK_SOUNDS_DIR={self.paths.sounds}",
+            f"SVI_ACD_QUEUE_LOG={self.queue_log}",
+        ]
+        self.service_file.unlink(missing_ok=True)
+        descriptor = os.open(self.service_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write("\n".join(lines) + "\n")
+
+    def _check_ports(self, options: AsteriskOptions) -> None:
         udp, tcp = socket.SOCK_DGRAM, socket.SOCK_STREAM
         wanted = [("SIP", options.sip_port, udp), ("AMI", options.ami_port_for(self.settings), tcp)]
         wanted += [(f"agent {agent.name}", agent.port, udp) for agent in options.agents]
@@ -266,7 +291,7 @@ class Lab:
                 "les occupe (un autre lab ? svi-acd lab down) ou choisissez d'autres ports."
             )
 
-    def _write_files(self, chroot: AsteriskChroot, options: LabOptions) -> None:
+    def _write_files(self, chroot: AsteriskChroot, options: AsteriskOptions) -> None:
         prune_orphan_labs(chroot, keep=Path(self.paths.base).name)
         for inside in self.paths.all():
             chroot.inside(inside).mkdir(parents=True, exist_ok=True)
@@ -280,7 +305,7 @@ class Lab:
         if not link.is_symlink():
             link.symlink_to(target)
 
-    def _launch(self, chroot: AsteriskChroot, options: LabOptions) -> LabState:
+    def _launch(self, chroot: AsteriskChroot, options: AsteriskOptions) -> LabState:
         command = chroot.command("asterisk", "-f", "-n", "-C", self.paths.asterisk_conf)
         started = time.monotonic()
         with open(self.output_file, "ab") as output:
@@ -344,6 +369,7 @@ class Lab:
             return False
         self._terminate(state.pid)
         self.state_file.unlink(missing_ok=True)
+        self.service_file.unlink(missing_ok=True)
         return True
 
     def _terminate(self, pid: int) -> None:

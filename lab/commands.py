@@ -14,6 +14,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from lab.chroot import find_chroot
+from lab.queue_log import QueueLogEntry, read_queue_log
+from lab.runner import Lab, LabState, default_run_dir
+from lab.sipp import Call, CallerScript, SippResult, agents_answering, run_callers
+from lab.system import LabError
 from svi_acd.asterisk.ami import AmiConnection
 from svi_acd.asterisk.contract import (
     CALLER_CONTEXT,
@@ -25,11 +30,6 @@ from svi_acd.asterisk.contract import (
 from svi_acd.asterisk.frames import AmiMessage
 from svi_acd.asterisk.link import AmiCredentials, AmiError, AmiOptions
 from svi_acd.cli_options import add_config_option, settings_from
-from svi_acd.lab.chroot import find_chroot
-from svi_acd.lab.queue_log import QueueLogEntry, read_queue_log
-from svi_acd.lab.runner import Lab, LabState, default_run_dir
-from svi_acd.lab.sipp import Call, CallerScript, SippResult, agents_answering, run_callers
-from svi_acd.lab.system import LabError
 
 # Events that end a caller's stay in a queue (queue_log).
 FINAL_EVENTS = ("CONNECT", "ABANDON", "EXITWITHTIMEOUT", "EXITEMPTY", "EXITWITHKEY", "WITHDRAW")

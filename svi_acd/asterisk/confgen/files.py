@@ -1,7 +1,8 @@
-"""Asterisk's configuration for the lab, generated from our settings.
+"""Asterisk's configuration files, generated from our settings (the lab runs exactly these).
 
 ``generate(settings, options)`` is a pure function returning ``{file name: text}``;
-``write_config`` puts the files in place. The dialplan lives in ``dialplan.py``.
+``write_config`` puts the files in place. The dialplan lives in ``dialplan.py``. What the
+settings do not say (paths, ports, credentials, agents' phones) comes in ``AsteriskOptions``.
 """
 
 from __future__ import annotations
@@ -11,13 +12,12 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from svi_acd.asterisk.contract import ANSWERED_ARG
+from svi_acd.asterisk.confgen.dialplan import DialplanOptions, extensions_conf, support_agi_url
+from svi_acd.asterisk.contract import AGENTS_CONTEXT, ANSWERED_ARG, CALLER_CONTEXT
 from svi_acd.config.model import QueueSettings, Settings
-from svi_acd.lab.dialplan import DialplanOptions, extensions_conf, support_agi_url
 
 MODULE_DIR = "/usr/lib/x86_64-linux-gnu/asterisk/modules"  # Debian's, inside the chroot
-CALLER_ENDPOINT = "appelants"
-AGENT_CONTEXT = "agents"
+CALLER_ENDPOINT = CALLER_CONTEXT  # the callers' endpoint lands in the callers' context
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 
 # With autoload=no every module is listed; the comments say why each is needed.
@@ -59,7 +59,7 @@ QUIET_DEFAULTS = (
 
 @dataclass(frozen=True)
 class AsteriskPaths:
-    """Where the lab's Asterisk keeps its files, as seen from inside the chroot."""
+    """Where Asterisk keeps its files (the lab's: inside its chroot)."""
 
     base: str
     module_dir: str = MODULE_DIR
@@ -102,7 +102,7 @@ class AsteriskPaths:
 
 
 @dataclass(frozen=True)
-class LabAgent:
+class AgentPhone:
     """An agent endpoint ``PJSIP/<name>`` that an SIPp UAS answers for at ``port``."""
 
     name: str
@@ -114,8 +114,8 @@ class LabAgent:
 
 
 @dataclass(frozen=True)
-class LabOptions:
-    """What the settings do not say: ports, credentials and lab size."""
+class AsteriskOptions:
+    """What the settings do not say: paths, ports, credentials and the agents' phones."""
 
     paths: AsteriskPaths
     ami_user: str
@@ -132,9 +132,9 @@ class LabOptions:
     dialplan: DialplanOptions = field(default_factory=DialplanOptions)
 
     @property
-    def agents(self) -> tuple[LabAgent, ...]:
+    def agents(self) -> tuple[AgentPhone, ...]:
         return tuple(
-            LabAgent(f"agent{number}", self.agent_base_port + number - 1)
+            AgentPhone(f"agent{number}", self.agent_base_port + number - 1)
             for number in range(1, self.agent_count + 1)
         )
 
@@ -149,7 +149,7 @@ class LabOptions:
         return support_agi_url(settings, f"agi://{host}:{port}/svi?{ANSWERED_ARG}")
 
 
-def generate(settings: Settings, options: LabOptions) -> dict[str, str]:
+def generate(settings: Settings, options: AsteriskOptions) -> dict[str, str]:
     """Every configuration file of the lab's Asterisk, from the settings."""
     for name in settings.queues:
         if not _SAFE_NAME.match(name):
@@ -185,7 +185,7 @@ def write_config(files: dict[str, str], directory: Path) -> None:
         os.replace(temporary, directory / name)
 
 
-def asterisk_conf(options: LabOptions) -> str:
+def asterisk_conf(options: AsteriskOptions) -> str:
     paths = options.paths
     # `[directories](!)` as in the sample would be a template, silently ignored.
     return f"""[directories]
@@ -232,7 +232,7 @@ messages.log => {levels}
 """
 
 
-def manager_conf(settings: Settings, options: LabOptions) -> str:
+def manager_conf(settings: Settings, options: AsteriskOptions) -> str:
     return f"""[general]
 enabled = yes
 bindaddr = 127.0.0.1
@@ -252,7 +252,7 @@ writetimeout = 1000
 """
 
 
-def pjsip_conf(options: LabOptions) -> str:
+def pjsip_conf(options: AsteriskOptions) -> str:
     sections = [
         f"""[global]
 type = global
@@ -293,7 +293,7 @@ qualify_frequency = 0
 [{agent.name}]
 type = endpoint
 transport = transport-udp
-context = {AGENT_CONTEXT}
+context = {AGENTS_CONTEXT}
 aors = {agent.name}
 disallow = all
 allow = ulaw,alaw
@@ -330,7 +330,7 @@ def _queue_section(name: str, queue: QueueSettings, settings: Settings) -> list[
     ]
 
 
-def queues_conf(settings: Settings, options: LabOptions) -> str:
+def queues_conf(settings: Settings, options: AsteriskOptions) -> str:
     lines = ["[general]", "persistentmembers = no", "autofill = yes", "shared_lastcall = yes",
              "log_membername_as_agent = yes", ""]  # fmt: skip
     for name, queue in settings.queues.items():
@@ -352,7 +352,7 @@ def voicemail_conf(settings: Settings) -> str:
     return "\n".join(lines) + "\n"
 
 
-def rtp_conf(options: LabOptions) -> str:
+def rtp_conf(options: AsteriskOptions) -> str:
     start, end = options.rtp_ports
     # strictrtp would drop the first packets (and so the first DTMF) while it learns the peer.
     return f"[general]\nrtpstart = {start}\nrtpend = {end}\nstrictrtp = no\n"

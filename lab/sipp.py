@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from svi_acd.lab.system import LabError
+from lab.system import LabError
 
-DEFAULT_SCENARIOS = Path(__file__).resolve().parents[2] / "lab" / "sipp"
+DEFAULT_SCENARIOS = Path(__file__).resolve().parent / "sipp"
 AUDIO_PCAP = "/usr/share/sip-tester/g711a.pcap"
 MEDIA_PORT_RANGE = (7000, 9990)  # below Asterisk's RTP range (10000-19998)
 STOP_TIMEOUT_S = 5.0

@@ -35,10 +35,8 @@ from svi_acd.cli_options import add_config_option, settings_from
 FINAL_EVENTS = ("CONNECT", "ABANDON", "EXITWITHTIMEOUT", "EXITEMPTY", "EXITWITHKEY", "WITHDRAW")
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    lab = subparsers.add_parser(
-        "lab", help="Asterisk de test sur 127.0.0.1 (chroot Debian sid), appels SIPp"
-    )
+def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
+    lab = subparsers.add_parser("lab", help=help_text)
     lab.add_argument(
         "--run-dir", type=Path, default=None, metavar="DOSSIER",
         help="dossier d'exécution du lab (défaut : $SVI_ACD_LAB_RUN, sinon "

@@ -42,7 +42,12 @@ def cli_actor() -> str:
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    return load_settings(getattr(args, "config", None))
+    """The settings a command was given (read once per command, however often asked)."""
+    settings: Settings | None = getattr(args, "_settings", None)
+    if settings is None:
+        settings = load_settings(getattr(args, "config", None))
+        args._settings = settings
+    return settings
 
 
 def database_url(args: argparse.Namespace, settings: Settings) -> str:

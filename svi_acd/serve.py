@@ -50,8 +50,8 @@ def serve_the_lab(options: ServiceOptions) -> str | None:
     return None
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    serve = subparsers.add_parser("serve", help="lancer le service (FastAGI, API web)")
+def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
+    serve = subparsers.add_parser("serve", help=help_text)
     add_config_option(serve)
     add_db_option(serve)
     serve.add_argument("--agi-port", type=int, help="port FastAGI (défaut : configuration)")

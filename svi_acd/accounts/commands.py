@@ -46,8 +46,8 @@ class InputRefused(Exception):
     """The password could not be read or was refused: exit code 2."""
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    user = subparsers.add_parser("user", help="comptes des pages web et de l'API")
+def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
+    user = subparsers.add_parser("user", help=help_text)
     actions = user.add_subparsers(dest="action", metavar="ACTION", required=True)
 
     add = actions.add_parser("add", help="créer un compte")

@@ -43,8 +43,8 @@ from svi_acd.config.model import Settings
 CONNECT_TIMEOUT_S = 5.0
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    acd = subparsers.add_parser("acd", help="agents, files d'attente et débordement (par l'AMI)")
+def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
+    acd = subparsers.add_parser("acd", help=help_text)
     actions = acd.add_subparsers(dest="action", metavar="ACTION", required=True)
 
     state = actions.add_parser("etat", help="agents par état et appelants en attente")

@@ -8,8 +8,8 @@ import json
 from svi_acd.config.loader import default_config_text, load_settings
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    config = subparsers.add_parser("config", help="vérifier ou afficher la configuration")
+def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
+    config = subparsers.add_parser("config", help=help_text)
     actions = config.add_subparsers(dest="action", metavar="ACTION", required=True)
     check = actions.add_parser("check", help="valider un fichier de configuration")
     check.add_argument("file", nargs="?", metavar="FICHIER", help="défaut : configuration livrée")

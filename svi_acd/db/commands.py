@@ -10,8 +10,8 @@ from svi_acd.db.base import create_engine
 from svi_acd.db.migrate import upgrade
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    db = subparsers.add_parser("db", help="base de données")
+def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
+    db = subparsers.add_parser("db", help=help_text)
     actions = db.add_subparsers(dest="action", metavar="ACTION", required=True)
     up = actions.add_parser("upgrade", help="mettre le schéma à jour (migrations Alembic)")
     add_config_option(up)

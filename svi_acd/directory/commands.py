@@ -27,8 +27,8 @@ from svi_acd.directory.csv_import import MAX_BYTES, parse_directory_csv
 from svi_acd.directory.store import list_entries, replace_directory
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    vip = subparsers.add_parser("vip", help="annuaire VIP / P0")
+def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
+    vip = subparsers.add_parser("vip", help=help_text)
     actions = vip.add_subparsers(dest="action", metavar="ACTION", required=True)
     imp = actions.add_parser(
         "import",

@@ -48,8 +48,8 @@ EXIT_CODES = {"invalide": 2, "audio_refuse": 2, "trop_volumineux": 2, "introuvab
               "conflit": 1, "indisponible": 1}  # fmt: skip
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    crisis = subparsers.add_parser("crise", help="messages de crise et de dissuasion")
+def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
+    crisis = subparsers.add_parser("crise", help=help_text)
     actions = crisis.add_subparsers(dest="action", metavar="ACTION", required=True)
 
     show = actions.add_parser("list", help="lister les messages et ce qu'ils deviennent")

@@ -21,10 +21,8 @@ from svi_acd.french import long_moment
 from svi_acd.routing.decision import REASON_LABELS, Decision, Router
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    route = subparsers.add_parser(
-        "route", help="décision de routage pour un appelant à un instant donné"
-    )
+def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
+    route = subparsers.add_parser("route", help=help_text)
     route.add_argument("--caller", required=True, metavar="NUMERO", help="numéro présenté")
     route.add_argument(
         "--at",

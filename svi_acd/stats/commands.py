@@ -48,8 +48,8 @@ class InputError(ValueError):
     """Bad user input: printed in French, exit code 2."""
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    stats = subparsers.add_parser("stats", help="statistiques : import du queue_log, rapports")
+def register(subparsers: argparse._SubParsersAction, help_text: str) -> None:
+    stats = subparsers.add_parser("stats", help=help_text)
     actions = stats.add_subparsers(dest="action", metavar="ACTION", required=True)
     _import_parsers(actions)
     _report_parsers(actions)

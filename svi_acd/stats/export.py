@@ -10,11 +10,10 @@ import csv
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+if TYPE_CHECKING:  # openpyxl is loaded by the xlsx export only (0.1 s at every command)
+    from openpyxl import Workbook
 
 from svi_acd.stats.reports import Report
 
@@ -50,7 +49,7 @@ REPORT_MEASURES = (
 )  # fmt: skip
 RATES = {"answer_rate", "abandon_rate", "service_level", "calls_per_ticket"}
 SECONDS = {"asa_seconds", "aht_seconds"}
-HEADER_FILL = PatternFill("solid", fgColor="000091")  # DSFR blue France
+HEADER_COLOUR = "000091"  # DSFR blue France
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,13 +133,16 @@ def _xlsx_cell(value: Any, column: Column) -> Any:
 
 
 def _sheet(workbook: Workbook, table: Table, first: bool) -> None:
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
     sheet = workbook.active if first else workbook.create_sheet()
     assert sheet is not None
     sheet.title = table.title[:31]
     sheet.append([column.label for column in table.columns])
     for cell in sheet[1]:
         cell.font = Font(bold=True, color="FFFFFF")
-        cell.fill = HEADER_FILL
+        cell.fill = PatternFill("solid", fgColor=HEADER_COLOUR)
         cell.alignment = Alignment(wrap_text=True, vertical="center")
     for row in table.rows:
         sheet.append([_xlsx_cell(row.get(column.key), column) for column in table.columns])
@@ -160,11 +162,13 @@ def _sheet(workbook: Workbook, table: Table, first: bool) -> None:
 
 
 def _definitions_sheet(workbook: Workbook, tables: list[Table]) -> None:
+    from openpyxl.styles import Font, PatternFill
+
     sheet = workbook.create_sheet("Définitions")
     sheet.append(["Indicateur", "Libellé", "Numérateur", "Dénominateur", "Définition"])
     for cell in sheet[1]:
         cell.font = Font(bold=True, color="FFFFFF")
-        cell.fill = HEADER_FILL
+        cell.fill = PatternFill("solid", fgColor=HEADER_COLOUR)
     seen: set[str] = set()
     for table in tables:
         for name, meaning in table.definitions.items():
@@ -184,6 +188,8 @@ def _definitions_sheet(workbook: Workbook, tables: list[Table]) -> None:
 
 def write_xlsx(tables: list[Table], path: Path) -> None:
     """One formatted sheet per table, then the « Définitions » sheet."""
+    from openpyxl import Workbook
+
     workbook = Workbook()
     for index, table in enumerate(tables):
         _sheet(workbook, table, index == 0)

@@ -219,3 +219,30 @@ async def _figures_at_once(log: QueueLog, tmp_path: Path, by: str) -> list[dict]
         return (await report(other, by)).rows
     finally:
         await other.dispose()
+
+
+def test_the_newest_migration_file_is_alembics_head() -> None:
+    """The fast path of ``upgrade`` (no Alembic when the database is current) relies on it."""
+    from alembic.script import ScriptDirectory
+
+    from svi_acd.db.migrate import alembic_config, newest_revision
+
+    heads = ScriptDirectory.from_config(alembic_config()).get_heads()
+    assert heads == [newest_revision()]
+
+
+async def test_a_current_database_is_recognised_and_an_old_one_is_brought_up(
+    engine: AsyncEngine,
+) -> None:
+    from alembic import command
+
+    from svi_acd.db.migrate import alembic_config, current_revision, newest_revision, upgrade
+
+    assert await current_revision(engine) == newest_revision()
+    async with engine.begin() as connection:
+        await connection.run_sync(
+            lambda sync: command.downgrade(alembic_config(sync), "0006_withdrawn")
+        )
+    assert await current_revision(engine) == "0006_withdrawn"
+    await upgrade(engine)
+    assert await current_revision(engine) == newest_revision()

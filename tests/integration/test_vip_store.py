@@ -92,6 +92,7 @@ def test_route_json_contract_with_a_vip(
         "vip": True,
         "priority": "P0",
         "directory": {"name": "Léa", "entity": "Préfecture", "site": "FdF", "level": "VIP"},
+        "open_until": None,
         "next_open": "2026-07-08T14:00:00+02:00",
         "next_open_local": "2026-07-08T08:00:00-04:00",
     }

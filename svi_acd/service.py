@@ -13,6 +13,7 @@ import logging
 import os
 import socket
 from collections import OrderedDict
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -100,7 +101,8 @@ class RunningService:
     web: WebServer | None = None
     directory: VipDirectory = field(default_factory=VipDirectory)
     recent_calls: OrderedDict[str, CallRecord] = field(default_factory=OrderedDict)
-    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    # Every part registers its own teardown as it is built: stop() undoes them in reverse.
+    _stack: AsyncExitStack = field(default_factory=AsyncExitStack)
 
     async def refresh_directory(self) -> None:
         self.directory = await load_directory(self.engine)
@@ -153,31 +155,27 @@ class RunningService:
         return state
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self.desk is not None:
-            await self.desk.stop()
-            trail = self.desk.on_journal
-            if isinstance(trail, DeskAuditTrail):
-                await trail.flush()  # supervisors' last actions reach the journal
-        if self.async_agi is not None:
-            await self.async_agi.stop()
-        if self.agi is not None:
-            await self.agi.stop()
-        if self.ami is not None:
-            await self.ami.close()
-        if self.web is not None:
-            await self.web.stop()
-        if self.crisis is not None:
-            await self.crisis.stop()
-        await self.engine.dispose()
+        """Stop taking calls, then the web, the ACD, crisis propagation, AMI, the database:
+        the reverse of the order they were built in (``start_service``)."""
+        await self._stack.aclose()
 
 
 async def start_service(settings: Settings, options: ServiceOptions) -> RunningService:
+    """Build the whole service; if any part fails, what was built is torn down again."""
+    stack = AsyncExitStack()
+    try:
+        return await _build(stack, settings, options)
+    except BaseException:
+        await stack.aclose()
+        raise
+
+
+async def _build(
+    stack: AsyncExitStack, settings: Settings, options: ServiceOptions
+) -> RunningService:
     ami = ami_connection(settings, options)
     engine = await open_database(options.database_url)
+    stack.push_async_callback(engine.dispose)
     folder = options.sound_folder or default_sound_folder(settings)
     prompts = await PromptCatalog.build(settings, folder)
     router = Router(settings)
@@ -191,63 +189,37 @@ async def start_service(settings: Settings, options: ServiceOptions) -> RunningS
         clock=options.clock,
         directory=lambda: service.directory,
     )
-    service = RunningService(settings, engine, flow, None, agi_port=0, ami=ami)
+    service = RunningService(settings, engine, flow, None, agi_port=0, ami=ami, _stack=stack)
+    if ami is not None:
+        stack.push_async_callback(ami.close)  # after everything that talks over it
     flow.journal = ami
     await service.refresh_directory()
     service.crisis = await start_crisis(
         settings, engine, folder, options.clock, options.redis_url, options.surge_tick_s
     )
+    stack.push_async_callback(service.crisis.stop)
     flow.crisis = service.crisis.source
     if ami is not None:
-        live, holder = service.crisis.live, f"{socket.gethostname()}:{os.getpid()}"
-        service.desk = Desk(settings, ami, prompts.sound)
-        # Supervisors' actions on the ACD go to the audit journal, written in the background.
-        service.desk.on_journal = DeskAuditTrail.on(engine)
-        service.desk.leader = lambda: live.lease("acd-debordement", holder, OVERFLOW_LEASE_S)
-        service.desk.attach()
-        service.desk.start()
+        service.desk = _start_desk(stack, settings, ami, prompts, engine, service.crisis)
         flow.acd = service.desk
     if options.web_port != -1:
-        web = settings.service.web
-        port = web.port if options.web_port is None else options.web_port
-        resources = WebResources(
-            service.crisis.messages,
-            service.crisis.surge,
-            service.health,
-            engine=engine,
-            acd=service.desk,
-        )
-        try:
-            service.web = await start_web(settings, resources, web.host, port)
-        except OSError as exc:
-            await service.stop()
-            raise ServiceError(
-                f"l'API web ne peut pas écouter sur {web.host}:{port} ({exc.strerror}) : "
-                "choisissez un autre port (service.web ou --web-port)."
-            ) from exc
+        service.web = await _start_web(stack, settings, options, service)
     if settings.service.agi_runtime == "asyncagi":
         assert ami is not None
         service.async_agi = AsyncAgiRuntime(ami, service.handle_call, media_deadline)
         service.async_agi.start()
+        stack.push_async_callback(service.async_agi.stop)
     else:
         service.agi = FastAgiServer(lambda session: service.handle_call(session), media_deadline)
-        agi = settings.service.agi
-        port = agi.port if options.agi_port is None else options.agi_port
-        try:
-            service.agi_port = await service.agi.start(agi.host, port)
-        except OSError as exc:
-            await service.stop()
-            raise ServiceError(
-                f"le serveur FastAGI ne peut pas écouter sur {agi.host}:{port} ({exc.strerror}) : "
-                "un autre service tourne-t-il ? (service.agi ou --agi-port)"
-            ) from exc
+        service.agi_port = await _listen_agi(settings, options, service.agi)
+        stack.push_async_callback(service.agi.stop)
     if ami is not None:
         ami.start()  # connects and reconnects in the background; ami.status tells where it is
-    service._tasks.append(asyncio.create_task(service._refresh_forever()))
-    # Caller numbers are personal data: erased after their retention period (privacy settings).
-    service._tasks.append(
-        asyncio.create_task(forget_numbers_forever(engine, settings, options.clock))
-    )
+    background = [
+        service._refresh_forever(),
+        # Caller numbers are personal data: erased after their retention period.
+        forget_numbers_forever(engine, settings, options.clock),
+    ]
     queue_log = options.queue_log or settings.statistics.queue_log
     if queue_log:
         # Statistics stay current while the service runs; calls handled while it was down are
@@ -255,9 +227,72 @@ async def start_service(settings: Settings, options: ServiceOptions) -> RunningS
         thresholds = Thresholds(
             settings.statistics.short_abandon_s, settings.statistics.service_level_s
         )
-        service._tasks.append(asyncio.create_task(follow(queue_log, engine, thresholds)))
+        background.append(follow(queue_log, engine, thresholds))
+    tasks = [asyncio.create_task(work) for work in background]
+    stack.push_async_callback(_cancel, tasks)
     log.info("SVI prêt : %s", service.describe())
     return service
+
+
+async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _start_desk(
+    stack: AsyncExitStack, settings: Settings, ami: AmiConnection, prompts: PromptCatalog,
+    engine: AsyncEngine, crisis: CrisisRuntime,
+) -> Desk:  # fmt: skip
+    live, holder = crisis.live, f"{socket.gethostname()}:{os.getpid()}"
+    desk = Desk(settings, ami, prompts.sound)
+    # Supervisors' actions on the ACD go to the audit journal, written in the background.
+    trail = DeskAuditTrail.on(engine)
+    desk.on_journal = trail
+    desk.leader = lambda: live.lease("acd-debordement", holder, OVERFLOW_LEASE_S)
+    desk.attach()
+    desk.start()
+
+    async def stop() -> None:
+        await desk.stop()
+        await trail.flush()  # supervisors' last actions reach the journal
+
+    stack.push_async_callback(stop)
+    return desk
+
+
+async def _start_web(
+    stack: AsyncExitStack, settings: Settings, options: ServiceOptions, service: RunningService
+) -> WebServer:
+    web = settings.service.web
+    port = web.port if options.web_port is None else options.web_port
+    assert service.crisis is not None
+    resources = WebResources(
+        service.crisis.messages, service.crisis.surge, service.health,
+        engine=service.engine, acd=service.desk,
+    )  # fmt: skip
+    try:
+        server = await start_web(settings, resources, web.host, port)
+    except OSError as exc:
+        raise ServiceError(
+            f"l'API web ne peut pas écouter sur {web.host}:{port} ({exc.strerror}) : "
+            "choisissez un autre port (service.web ou --web-port)."
+        ) from exc
+    stack.push_async_callback(server.stop)
+    return server
+
+
+async def _listen_agi(settings: Settings, options: ServiceOptions, server: FastAgiServer) -> int:
+    agi = settings.service.agi
+    port = agi.port if options.agi_port is None else options.agi_port
+    try:
+        return await server.start(agi.host, port)
+    except OSError as exc:
+        raise ServiceError(
+            f"le serveur FastAGI ne peut pas écouter sur {agi.host}:{port} ({exc.strerror}) : "
+            "un autre service tourne-t-il ? (service.agi ou --agi-port)"
+        ) from exc
 
 
 def ami_connection(settings: Settings, options: ServiceOptions) -> AmiConnection | None:

@@ -100,10 +100,10 @@ clock_args=()
 if [ -n "$start" ]; then
   clock_args=(--clock "$start")
   at_json=$($cli route --caller $metro --at "$start" --json) || die "DEMO_CLOCK invalide : $start"
-  say "Horloge du service : décalée, elle part de $start (heure réelle : $(date '+%F %H:%M'))"
+  say "Horloge du service : décalée, elle part de $start (heure réelle : $(TZ=Europe/Paris date '+%F %H:%M'), heure de Paris)"
 else
   at_json=$now_json
-  say "Horloge du service : l'heure réelle ($(date '+%F %H:%M'))"
+  say "Horloge du service : l'heure réelle ($(TZ=Europe/Paris date '+%F %H:%M'), heure de Paris)"
 fi
 if [ "$(json_field open <<<"$at_json")" = "True" ]; then
   echo "À cette heure, les appelants de métropole sont servis (menu, file d'attente) jusqu'à" \

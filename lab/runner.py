@@ -112,7 +112,8 @@ def prune_orphan_labs(chroot: AsteriskChroot, keep: str) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _port_taken(port: int, kind: int) -> bool:
+def port_taken(port: int, kind: int) -> bool:
+    """Whether something holds ``port`` on 127.0.0.1 (TCP: listens)."""
     with socket.socket(socket.AF_INET, kind) as sock:
         if kind == socket.SOCK_STREAM:
             # Taken means someone listens: connections Asterisk closed at its last stop stay
@@ -283,7 +284,7 @@ class Lab:
         taken = [
             f"{what} {port}/{'udp' if kind == udp else 'tcp'}"
             for what, port, kind in wanted
-            if _port_taken(port, kind)
+            if port_taken(port, kind)
         ]
         if taken:
             raise LabError(
@@ -349,7 +350,7 @@ class Lab:
                     f"{self._output_tail()} — voir {self.output_file}"
                 )
             ready = subprocess.run(remote, capture_output=True, timeout=BOOT_TIMEOUT_S)
-            if ready.returncode == 0 and _port_taken(ami_port, socket.SOCK_STREAM):
+            if ready.returncode == 0 and port_taken(ami_port, socket.SOCK_STREAM):
                 return
             time.sleep(0.05)
         raise LabError(

@@ -29,9 +29,10 @@ LAB_SERVICE_FILE = "service.env"
 def lab_service_file() -> Path:
     """The lab's ``service.env``, in its run folder ($SVI_ACD_LAB_RUN, else the cache's)."""
     run = os.environ.get("SVI_ACD_LAB_RUN")
-    cache = os.environ.get("SVI_ACD_LAB_CACHE")
-    folder = Path(run) if run else (Path(cache) if cache else Path.home() / ".cache" / "svi-acd")
-    return folder / LAB_SERVICE_FILE if run else folder / "lab-run" / LAB_SERVICE_FILE
+    if run:
+        return Path(run) / LAB_SERVICE_FILE
+    cache = os.environ.get("SVI_ACD_LAB_CACHE") or Path.home() / ".cache" / "svi-acd"
+    return Path(cache) / "lab-run" / LAB_SERVICE_FILE
 
 
 def serve_the_lab(options: ServiceOptions) -> str | None:

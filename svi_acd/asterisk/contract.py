@@ -39,9 +39,8 @@ OVERFLOW_VARIABLE: Final = "SVI_DEBORD"  # an overflow decided at entry: its des
 OVERFLOW_SOUND_VARIABLE: Final = "SVI_DEBORD_SON"
 OVERFLOW_MAILBOX_VARIABLE: Final = "SVI_DEBORD_BOITE"
 OVERFLOW_QUEUE_VARIABLE: Final = "SVI_DEBORD_FILE"
-# Overflow destination types: the extensions of OVERFLOW_CONTEXT and the WithdrawInfo the
-# ACD gives QueueWithdrawCaller (the dialplan jumps to ${QUEUE_WITHDRAW_INFO}).
-OVERFLOW_DESTINATIONS: Final = ("file", "message", "rappel", "messagerie")
+# The overflow destination types (config: destination.type) are the extensions of
+# OVERFLOW_CONTEXT and the WithdrawInfo the ACD gives QueueWithdrawCaller.
 # Globals (inherited by every channel)
 HEARTBEAT_VARIABLE: Final = "SVI_HEARTBEAT"  # Asterisk's epoch when the service last said so
 LEASE_VARIABLE: Final = "SVI_ASYNC_LEASE_S"  # read by the service at login

@@ -21,11 +21,18 @@ from svi_acd.directory.store import replace_directory
 from svi_acd.routing.directory import DirectoryEntry
 from svi_acd.service import RunningService, ServiceOptions
 from tests.e2e.calls import SettableClock
+from tests.e2e.conftest import MAILBOX
 from tests.e2e.runtimes import lab_ami_credentials, service_with, settings_for
 
 QUEUE = "support"
 ACTOR = "test"
 SATURE = {"type": "message", "annonce": "sature"}
+
+
+def voicemail_messages(lab: Lab) -> set[Path]:
+    """The messages in the lab's overflow mailbox (MAILBOX), as files of their headers."""
+    inbox = lab.asterisk_dir / "spool" / "voicemail" / "default" / MAILBOX / "INBOX"
+    return set(inbox.glob("msg*.txt"))
 
 
 def rule(name: str, condition: str, threshold: float, destination: dict[str, str]) -> OverflowRule:

@@ -28,6 +28,7 @@ from tests.e2e.acd import (
     order_of,
     pause_all,
     rule,
+    voicemail_messages,
     with_acd,
 )
 from tests.e2e.calls import VIP_NUMBER, SettableClock, place_call
@@ -190,8 +191,7 @@ async def test_overflow_to_voicemail_records_the_callers_message(
 ) -> None:
     rules = (rule("messagerie", "aucun_agent_libre", 0, {"type": "messagerie", "boite": MAILBOX}),)
     settings = with_acd(flow_settings, rules)
-    inbox = lab.asterisk_dir / "spool" / "voicemail" / "default" / MAILBOX / "INBOX"
-    before = set(inbox.glob("msg*.txt")) if inbox.exists() else set()
+    before = voicemail_messages(lab)
     async with acd_service(lab, lab_state, settings, clock, tmp_path) as (service, desk):
         await pause_all(desk)
         # After the beep (the prompt lasts a few seconds) the caller speaks, then hangs up.
@@ -204,7 +204,7 @@ async def test_overflow_to_voicemail_records_the_callers_message(
         assert line.data[1] == f"messagerie:{MAILBOX}"
         record = service.recent_calls[line.call_id]
         assert f'SET VARIABLE SVI_DEBORD_BOITE "{MAILBOX}"' in record.commands("SET VARIABLE")
-    messages = set(inbox.glob("msg*.txt")) - before
+    messages = voicemail_messages(lab) - before
     assert len(messages) == 1, "un message déposé dans la boîte vocale"
     assert "0140000701" in messages.pop().read_text(errors="replace")
 
@@ -218,8 +218,7 @@ async def test_a_caller_queued_by_the_fallback_path_is_withdrawn_to_the_destinat
     must follow the destination (here voicemail, where the caller leaves a message)."""
     rules = (rule("trop long", "attente_max_s", 3, {"type": "messagerie", "boite": MAILBOX}),)
     settings = with_acd(flow_settings, rules)
-    inbox = lab.asterisk_dir / "spool" / "voicemail" / "default" / MAILBOX / "INBOX"
-    before = set(inbox.glob("msg*.txt")) if inbox.exists() else set()
+    before = voicemail_messages(lab)
     async with acd_service(lab, lab_state, settings, clock, tmp_path) as (service, desk):
         await pause_all(desk)
         agi_url = (await lab.arx("dialplan show globals")).split("SVI_AGI_URL=")[1].split()[0]
@@ -235,7 +234,7 @@ async def test_a_caller_queued_by_the_fallback_path_is_withdrawn_to_the_destinat
         assert journal[0] == "SVI_FALLBACK" and uniqueid not in service.recent_calls
         await logged(lab, uniqueid, "WITHDRAW", 20)
         assert (await call).failed == 0
-    messages = set(inbox.glob("msg*.txt")) - before
+    messages = voicemail_messages(lab) - before
     assert len(messages) == 1, "le message de l'appelant est dans la boîte vocale"
     assert "0140000801" in messages.pop().read_text(errors="replace")
 

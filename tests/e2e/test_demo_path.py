@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from lab.runner import port_taken
+
 pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
@@ -19,17 +21,6 @@ CLI = str(REPO / ".venv" / "bin" / "svi-acd")
 # The demo's fixed ports (the README tells a softphone to use 5060, a browser 8080).
 DEMO_PORTS = {"SIP": (5060, socket.SOCK_DGRAM), "AMI": (5038, socket.SOCK_STREAM),
               "AGI": (4573, socket.SOCK_STREAM), "web": (8080, socket.SOCK_STREAM)}  # fmt: skip
-
-
-def port_free(port: int, kind: int) -> bool:
-    with socket.socket(socket.AF_INET, kind) as sock:
-        # As the servers bind: a connection of an earlier run in TIME_WAIT does not count.
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 def new_shell(cwd: Path, command: str, timeout_s: float = 120) -> subprocess.CompletedProcess[str]:
@@ -41,7 +32,7 @@ def new_shell(cwd: Path, command: str, timeout_s: float = 120) -> subprocess.Com
 def test_the_commands_printed_after_the_demo_work_in_a_new_shell(tmp_path: Path) -> None:
     if os.geteuid() != 0:
         pytest.skip("la démo installe des paquets et démarre le lab (root)")
-    taken = [name for name, (port, kind) in DEMO_PORTS.items() if not port_free(port, kind)]
+    taken = [name for name, (port, kind) in DEMO_PORTS.items() if port_taken(port, kind)]
     if taken:
         pytest.skip(f"ports de la démo déjà pris ({', '.join(taken)}) : une démo tourne ?")
     # The checkout's own layout, in a folder of the test's: var/ holds the demo's data.

@@ -9,24 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from lab.runner import port_taken
 from svi_acd.config.model import Settings
 from svi_acd.service import ServiceError, ServiceOptions, start_service
-
-
-def port_is_free(port: int) -> bool:
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.e2e.conftest import free_tcp_port
 
 
 def other_tasks() -> set[asyncio.Task[object]]:
@@ -36,7 +22,7 @@ def other_tasks() -> set[asyncio.Task[object]]:
 async def test_a_start_that_fails_on_the_agi_port_leaves_nothing_running(
     settings: Settings, tmp_path: Path
 ) -> None:
-    web_port = free_port()
+    web_port = free_tcp_port()
     before = other_tasks()
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -50,7 +36,9 @@ async def test_a_start_that_fails_on_the_agi_port_leaves_nothing_running(
         )
         with pytest.raises(ServiceError, match="FastAGI ne peut pas écouter"):
             await start_service(data, options)
-    assert port_is_free(web_port), "the web server built before the failure is stopped"
+    assert not port_taken(web_port, socket.SOCK_STREAM), (
+        "the web server built before the failure is stopped"
+    )
     await asyncio.sleep(0)  # let cancelled tasks finish
     assert other_tasks() - before == set()
 

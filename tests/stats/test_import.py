@@ -8,19 +8,14 @@ import os
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from svi_acd.stats.journal import follow
-from svi_acd.stats.store import Checkpoint, ImportConflict, write_batch
-from svi_acd.stats.tables import StatsCall, StatsSource
+from svi_acd.stats.store import Checkpoint, ImportConflict, count_calls, write_batch
+from svi_acd.stats.tables import StatsSource
 from tests.stats.conftest import THRESHOLDS, load, reference_day, report
 from tests.stats.queue_logs import QueueLog, epoch
-
-
-async def count_calls(engine: AsyncEngine) -> int:
-    async with engine.connect() as connection:
-        return int((await connection.execute(select(func.count(StatsCall.id)))).scalar_one())
 
 
 async def test_importing_the_same_file_twice_changes_nothing(
